@@ -1,0 +1,36 @@
+"""Console entry point `argo-python`: validate the configuration, then serve."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+
+from argo_python import logs
+from argo_python.config import ConfigError, Settings
+
+
+def main() -> None:
+    started = time.perf_counter()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        sys.stderr.write(f"argo-python: configuration error: {exc}\n")
+        sys.exit(2)
+    logs.configure(settings.log_level)
+
+    # Imported after validation so that a bad variable fails fast without loading the server.
+    from argo_python.server import serve
+
+    try:
+        asyncio.run(serve(settings, started))
+    except OSError as exc:  # binding the port failed
+        logging.getLogger("argo_python").error(
+            "cannot listen", extra={"event": "error", "error": str(exc)}
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""The RSGI application: routing, handlers, readiness and per-request metrics and logs.
+
+Routes are a table (`ROUTES`) so that the OpenAPI document, the metrics labels and the tests
+all read the same source. Handlers are plain functions of the request path; nothing here
+knows about sockets or signals (see server.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from argo_python import openapi
+from argo_python.config import Settings
+from argo_python.fibonacci import decimal_digits, fibonacci
+from argo_python.http import Response, error, json_response
+from argo_python.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from argo_python.metrics import RequestMetrics
+
+access_log = logging.getLogger("argo_python.access")
+log = logging.getLogger("argo_python")
+
+FIB_PREFIX = "/fibonacci/"
+UNMATCHED = "unmatched"  # the route label of any path no route serves, to bound label cardinality
+
+
+class Scope(Protocol):
+    method: str
+    path: str
+
+
+class HTTPProtocol(Protocol):
+    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    template: str
+    summary: str
+
+
+ROUTES = (
+    Route("/hello", "Greeting"),
+    Route("/fibonacci/{n}", "The n-th Fibonacci number, exact"),
+    Route("/healthz", "Liveness"),
+    Route("/readyz", "Readiness: 503 once shutdown has begun"),
+    Route("/metrics", "Prometheus metrics"),
+    Route("/openapi.json", "This API's OpenAPI 3.1 document"),
+)
+ALLOWED_METHODS = "GET"
+
+
+class App:
+    """An RSGI application (granian calls `__rsgi__` once per HTTP request)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ready = True
+        self.metrics = RequestMetrics()
+        # F(n) for the largest allowed n must be printable as decimal text.
+        sys.set_int_max_str_digits(max(4300, decimal_digits(settings.fib_max_n) + 16))
+        self._invalid_n = error(
+            400, "invalid_n", f"n must be an integer between 0 and {settings.fib_max_n}"
+        )
+        self._max_n_digits = len(str(settings.fib_max_n))
+        hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
+        self._static: dict[str, tuple[str, Callable[[], Response]]] = {
+            "/hello": ("/hello", lambda: hello),
+            "/healthz": ("/healthz", _healthy),
+            "/readyz": ("/readyz", self._readiness),
+            "/metrics": ("/metrics", self._metrics),
+            "/openapi.json": ("/openapi.json", _document(settings)),
+        }
+
+    async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
+        started = time.perf_counter()
+        route, response = self.dispatch(scope.method, scope.path)
+        protocol.response_bytes(response.status, response.headers(), response.body)
+        elapsed = time.perf_counter() - started
+        self.metrics.observe(scope.method, route, response.status, elapsed)
+        if self.settings.access_log:
+            access_log.info(
+                "request",
+                extra={
+                    "method": scope.method,
+                    "route": route,
+                    "status": response.status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
+
+    def dispatch(self, method: str, path: str) -> tuple[str, Response]:
+        """Return the route template that matched (for labels) and the response."""
+        static = self._static.get(path)
+        if static is not None:
+            route, handler = static
+        elif path.startswith(FIB_PREFIX):
+            route, handler = "/fibonacci/{n}", lambda: self._fibonacci(path[len(FIB_PREFIX) :])
+        else:
+            return UNMATCHED, error(404, "not_found", f"no route for {_clip(path)}")
+        if method != "GET":
+            detail = f"{method} is not allowed on {route}; use {ALLOWED_METHODS}"
+            return route, error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
+        try:
+            return route, handler()
+        except Exception:
+            log.exception("unhandled error", extra={"route": route})
+            return route, error(500, "internal_error", "the server failed to answer")
+
+    def _fibonacci(self, segment: str) -> Response:
+        # Checked as text first, so that no sign, space, underscore, decimal point or huge
+        # number ever reaches int() or the arithmetic.
+        if not (
+            segment.isascii() and segment.isdigit() and len(segment) <= self._max_n_digits + 8
+        ):
+            return self._invalid_n
+        n = int(segment)
+        if n > self.settings.fib_max_n:
+            return self._invalid_n
+        return Response(200, b'{"n":%d,"result":%d}' % (n, fibonacci(n)))
+
+    def _readiness(self) -> Response:
+        if self.ready:
+            return json_response(200, {"status": "ready"})
+        return error(503, "shutting_down", "the server is draining and takes no new work")
+
+    def _metrics(self) -> Response:
+        return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
+
+
+def _healthy() -> Response:
+    return json_response(200, {"status": "ok"})
+
+
+def _document(settings: Settings) -> Callable[[], Response]:
+    body = json_response(200, openapi.document(settings)).body
+    return lambda: Response(200, body)
+
+
+def _clip(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def route_templates() -> list[str]:
+    """Every route template the service answers, for the manifests' consistency tests."""
+    return [route.template for route in ROUTES]
