@@ -1,0 +1,106 @@
+"""Read a unified diff (as `git diff` writes it) into the post-image view the rules need.
+
+Parsing is unidiff's; this module only decides what a review looks at: the full new path of
+each file, its hunks as runs of post-image lines, and which of those lines were added.
+Deleted, binary, mode-only and pure-rename entries have nothing to review and are dropped.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from unidiff import PatchSet  # type: ignore[import-untyped]  # unidiff ships no type hints
+from unidiff.errors import UnidiffParseError  # type: ignore[import-untyped]
+
+_ADDED = "+"
+_CONTEXT = " "
+_POST_IMAGE = (_ADDED, _CONTEXT)
+_OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3}|.)")
+_SIMPLE_ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b"}
+
+
+class DiffError(ValueError):
+    """The input cannot be read as a unified diff."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hunk:
+    """A contiguous run of post-image lines (context and added), starting at line ``start``."""
+
+    start: int
+    lines: tuple[str, ...]
+    added: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    """A file with added lines: its repository-relative path after the change, and its hunks."""
+
+    path: str
+    hunks: tuple[Hunk, ...]
+
+    def added_lines(self) -> dict[int, str]:
+        """Post-image line number -> text of every added line."""
+        found: dict[int, str] = {}
+        for hunk in self.hunks:
+            for number in hunk.added:
+                found[number] = hunk.lines[number - hunk.start]
+        return found
+
+
+def _unescape(match: re.Match[bytes]) -> bytes:
+    escape = match.group(1)
+    if len(escape) == 3:
+        return bytes([int(escape, 8)])
+    return _SIMPLE_ESCAPES.get(escape, escape)
+
+
+def _clean_path(name: str) -> str:
+    """``b/src/main.rs`` -> ``src/main.rs``; git's C-quoted names are unquoted first."""
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        raw = _OCTAL_ESCAPE.sub(_unescape, name[1:-1].encode("utf-8", "surrogateescape"))
+        name = raw.decode("utf-8", errors="replace")
+    return name[2:] if name.startswith(("b/", "a/")) else name
+
+
+def _hunk(source: Any) -> Hunk | None:
+    # Comprehensions rather than one loop: this runs once per diff line and dominates parsing.
+    post = [line for line in source if line.line_type in _POST_IMAGE]
+    start: int = source.target_start
+    added = tuple(start + index for index, line in enumerate(post) if line.line_type == _ADDED)
+    if not added:
+        return None
+    values: list[str] = [line.value for line in post]
+    lines = tuple(value[:-1] if value[-1:] == "\n" else value for value in values)
+    return Hunk(start, lines, added)
+
+
+def decode(data: bytes) -> str:
+    """Diff bytes as text: invalid UTF-8 becomes U+FFFD, CRLF becomes LF; binary is refused."""
+    if b"\x00" in data:
+        raise DiffError("input contains NUL bytes: it is binary, not a unified diff")
+    return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def parse_diff(data: bytes) -> list[ChangedFile]:
+    """The files of a unified diff that have added lines; an empty input is an empty list."""
+    text = decode(data)
+    if not text.strip():
+        return []
+    try:
+        patch = PatchSet(io.StringIO(text))
+    except UnidiffParseError as error:
+        raise DiffError(f"malformed unified diff: {error}") from error
+    if not patch:
+        raise DiffError("input is not a unified diff (no file header such as '--- a/x' found)")
+    files: list[ChangedFile] = []
+    for entry in patch:
+        if entry.is_binary_file or entry.target_file in (None, "/dev/null"):
+            continue
+        hunks = tuple(h for h in (_hunk(hunk) for hunk in entry) if h is not None)
+        if hunks:
+            files.append(ChangedFile(_clean_path(entry.target_file), hunks))
+    return files
