@@ -100,7 +100,8 @@ TEMPLATES: dict[str, list[str]] = {
 
 def synthetic_repository(root: Path, added_lines: int, seed: int = 7) -> bytes:
     """Write post-image files under ``root`` and return the unified diff that created them."""
-    rng = random.Random(seed)  # noqa: S311 - synthetic data, not cryptography
+    # Synthetic test data, not cryptography.
+    rng = random.Random(seed)  # noqa: S311
     chunks: list[str] = []
     written = 0
     index = 0

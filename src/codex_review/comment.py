@@ -22,11 +22,12 @@ _BUDGET = MAX_COMMENT_CHARS - 1_024  # room for the "... and N more" line and th
 _MAX_GUIDELINE_CHARS = 12_000
 _MAX_CODE_CHARS = 160
 
+# The seed's icons; the last one is the "information source" emoji, not a letter.
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
 # A zero-width space after "@" keeps "@user" readable but stops GitHub from notifying "user".
 _ZWSP = "\u200b"
 _MENTION = re.compile(r"@(?=[A-Za-z0-9_-])")
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]{}()#+!|~<>])")
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]|~<>])")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 FOOTER = (

@@ -19,6 +19,7 @@ _ADDED = "+"
 _CONTEXT = " "
 _POST_IMAGE = (_ADDED, _CONTEXT)
 _OCTAL_ESCAPE = re.compile(rb"\\([0-7]{3}|.)")
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _SIMPLE_ESCAPES = {b"n": b"\n", b"t": b"\t", b'"': b'"', b"\\": b"\\", b"a": b"\a", b"b": b"\b"}
 
 
@@ -58,11 +59,34 @@ def _unescape(match: re.Match[bytes]) -> bytes:
     return _SIMPLE_ESCAPES.get(escape, escape)
 
 
+def _unquote(quoted: re.Match[str]) -> str:
+    raw = _OCTAL_ESCAPE.sub(_unescape, quoted.group(1).encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", errors="replace")
+
+
+def _unquote_headers(text: str) -> str:
+    """Rewrite git's C-quoted file names (``"b/donn\\303\\251es.py"``) in file headers.
+
+    git quotes names with non-ASCII bytes, quotes or control characters; unidiff does not read
+    that form. Only header lines (between ``diff --git`` and the first ``@@``) are touched, so
+    hunk content is never altered.
+    """
+    if '"' not in text:
+        return text
+    lines = text.split("\n")
+    in_header = False
+    for index, line in enumerate(lines):
+        if line.startswith("diff --git "):
+            in_header = True
+        elif line.startswith("@@"):
+            in_header = False
+        if in_header and '"' in line:
+            lines[index] = _QUOTED.sub(_unquote, line)
+    return "\n".join(lines)
+
+
 def _clean_path(name: str) -> str:
-    """``b/src/main.rs`` -> ``src/main.rs``; git's C-quoted names are unquoted first."""
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        raw = _OCTAL_ESCAPE.sub(_unescape, name[1:-1].encode("utf-8", "surrogateescape"))
-        name = raw.decode("utf-8", errors="replace")
+    """``b/src/main.rs`` -> ``src/main.rs``."""
     return name[2:] if name.startswith(("b/", "a/")) else name
 
 
@@ -90,6 +114,8 @@ def parse_diff(data: bytes) -> list[ChangedFile]:
     text = decode(data)
     if not text.strip():
         return []
+    if 'diff --git "' in text or '\n+++ "' in text:
+        text = _unquote_headers(text)
     try:
         patch = PatchSet(io.StringIO(text))
     except UnidiffParseError as error:

@@ -37,8 +37,10 @@ _NOT_SEVERITY = (
     r"(?:\s*[,;:\u2014-]?\s*(?:and\s+)?(?:not|instead\s+of|rather\s+than)\s+(?:an?\s+)?\w+)?"
 )
 _SCOPE = r"(?:\s+(?:in|under|within|for)\s+(?P<paths>.+?))?"
+# Words that show a bullet meant to set a severity, even one the bot does not know.
 _SEVERITY_LIKE = re.compile(
-    r"^(?:flag|treat|report|mark)\b.*\bas\s+(?:an?\s+)?(?:errors?|warnings?|infos?|notes?)\b",
+    r"^(?:flag|treat|report|mark)\b.*\bas\s+(?:an?\s+)?(?:errors?|warnings?|infos?|notes?|"
+    r"critical|blockers?|blocking|fatal|high|medium|low|minor|major|notices?)\b",
     re.IGNORECASE,
 )
 _SEVERITY_FORM = re.compile(
@@ -61,7 +63,8 @@ _TRAILING_NOUNS = re.compile(
     r"invocations?|expressions?|functions?|occurrences?)$",
     re.IGNORECASE,
 )
-_MARKUP = re.compile(r"\*\*|__|`")
+# Bold around words (not the ** of a glob such as src/**/*.rs) and code-span backticks.
+_EMPHASIS = re.compile(r"(?<![\w/*])(\*\*|__)(?=\S)(.+?)(?<=\S)\1(?![\w/*])")
 
 _CATEGORY_WORDS: Mapping[str, str] = {
     "bugs": "bugs",
@@ -191,7 +194,7 @@ def section_bullets(markdown: str) -> list[str] | None:
 
 
 def _plain(text: str) -> str:
-    return _MARKUP.sub("", text).strip().rstrip(".!").strip()
+    return _EMPHASIS.sub(r"\2", text).replace("`", "").strip().rstrip(".!").strip()
 
 
 class _Catalogue:

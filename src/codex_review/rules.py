@@ -90,7 +90,7 @@ RUST: tuple[Rule, ...] = (
     Rule("rust-dbg-password", SECURITY, ERROR,
          "Don't include passwords in debug output",
          r"(?<![\w])dbg!\s*\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
+         names=("dbg!", "dbg"), ignore_case=True),
 )  # fmt: skip
 
 # --- Go ------------------------------------------------------------------------------------------

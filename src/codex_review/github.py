@@ -1,0 +1,241 @@
+"""A small GitHub REST client for what the bot publishes: its PR comment and its commit status.
+
+It knows nothing about rules. Requests are retried on 5xx, on 429 and on secondary rate limits,
+waiting as ``Retry-After`` (or the rate-limit reset) says, else with exponential backoff.
+A plain 403 - the read-only token of a pull request from a fork - raises ``GitHubForbiddenError``
+so that the caller can carry on. The token only ever travels in the Authorization header, never
+in a message, and pagination never follows a link to another origin.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from codex_review.comment import MARKER
+from codex_review.context import GitHubSettings
+from codex_review.status import MAX_DESCRIPTION, STATUS_CONTEXT, VALID_STATES, CommitStatus
+
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
+MAX_ATTEMPTS = 5
+BACKOFF_SECONDS = 1.0
+MAX_DELAY_SECONDS = 120.0
+
+
+class GitHubError(RuntimeError):
+    """The GitHub API refused or failed a request (after retries)."""
+
+
+class GitHubForbiddenError(GitHubError):
+    """403 that is not a rate limit: the token may not write here (e.g. a fork's PR)."""
+
+
+@dataclass(frozen=True)
+class Comment:
+    id: int
+    html_url: str
+    body: str
+    by_bot: bool
+
+
+@dataclass(frozen=True)
+class Published:
+    """What ``publish`` did: the comment it wrote (new or updated) and the status it set."""
+
+    comment: Comment
+    created: bool
+    status: CommitStatus
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.text[:200].strip() or response.reason_phrase
+    if isinstance(payload, dict) and isinstance(payload.get("message"), str):
+        return str(payload["message"])[:200]
+    return response.reason_phrase
+
+
+def _is_rate_limited(response: httpx.Response) -> bool:
+    if response.status_code == 429:
+        return True
+    if response.status_code != 403:
+        return False
+    headers = response.headers
+    return (
+        "retry-after" in headers
+        or headers.get("x-ratelimit-remaining") == "0"
+        or "rate limit" in _message(response).lower()
+    )
+
+
+def _retry_after(response: httpx.Response, now: float) -> float | None:
+    """Seconds the server asks to wait, from Retry-After or the rate-limit reset, if it says."""
+    value = response.headers.get("retry-after")
+    if value is not None:
+        if value.strip().isdigit():
+            return float(value.strip())
+        try:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - now)
+        except (TypeError, ValueError):
+            return None
+    reset = response.headers.get("x-ratelimit-reset")
+    if response.headers.get("x-ratelimit-remaining") == "0" and reset and reset.isdigit():
+        return max(0.0, float(reset) - now)
+    return None
+
+
+def _comment(payload: Any) -> Comment:
+    if not isinstance(payload, dict) or not isinstance(payload.get("id"), int):
+        raise GitHubError("GitHub API answered with an unexpected comment shape")
+    user = payload.get("user")
+    by_bot = isinstance(user, dict) and user.get("type") == "Bot"
+    return Comment(
+        payload["id"], str(payload.get("html_url", "")), str(payload.get("body") or ""), by_bot
+    )
+
+
+class GitHubClient:
+    """Authenticated calls to one GitHub API origin, with retries."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff: float = BACKOFF_SECONDS,
+        timeout: float = 30.0,
+    ) -> None:
+        self._origin = urlsplit(api_url)[:2]
+        self._sleep = sleep
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._http = httpx.Client(
+            base_url=api_url.rstrip("/") + "/",
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": "codex-review",
+            },
+            timeout=timeout,
+            follow_redirects=False,
+        )
+
+    def __enter__(self) -> GitHubClient:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._http.close()
+
+    def _request(self, method: str, url: str, payload: Any = None) -> httpx.Response:
+        what = f"{method} {urlsplit(url).path or url}"
+        for attempt in range(self._max_attempts):
+            last = attempt == self._max_attempts - 1
+            try:
+                response = self._http.request(method, url, json=payload)
+            except httpx.TransportError as error:
+                if last:
+                    raise GitHubError(f"GitHub API {what} failed: {type(error).__name__}") from None
+                self._sleep(min(self._backoff * 2**attempt, MAX_DELAY_SECONDS))
+                continue
+            retryable = response.status_code >= 500 or _is_rate_limited(response)
+            if response.is_success or not retryable or last:
+                break
+            wait = _retry_after(response, self._clock())
+            delay = wait if wait is not None else self._backoff * 2**attempt
+            self._sleep(min(delay, MAX_DELAY_SECONDS))
+        if response.is_success:
+            return response
+        detail = f"GitHub API {what} answered {response.status_code}: {_message(response)}"
+        if response.status_code == 403 and not _is_rate_limited(response):
+            raise GitHubForbiddenError(detail)
+        raise GitHubError(detail)
+
+    def _same_origin(self, url: str) -> bool:
+        return urlsplit(url)[:2] == self._origin
+
+    def iter_comments(self, repository: str, number: int) -> Iterator[Comment]:
+        """Every comment of the issue/PR, following ``Link: rel="next"`` pages."""
+        url: str | None = f"repos/{repository}/issues/{number}/comments?per_page={PER_PAGE}"
+        while url is not None:
+            response = self._request("GET", url)
+            payload = response.json()
+            if not isinstance(payload, list):
+                raise GitHubError("GitHub API answered with an unexpected comment list shape")
+            yield from (_comment(item) for item in payload)
+            url = response.links.get("next", {}).get("url")
+            if url is not None and not self._same_origin(url):
+                raise GitHubError("GitHub API pagination pointed to another origin; stopped")
+
+    def create_comment(self, repository: str, number: int, body: str) -> Comment:
+        response = self._request(
+            "POST", f"repos/{repository}/issues/{number}/comments", {"body": body}
+        )
+        return _comment(response.json())
+
+    def update_comment(self, repository: str, comment_id: int, body: str) -> Comment:
+        response = self._request(
+            "PATCH", f"repos/{repository}/issues/comments/{comment_id}", {"body": body}
+        )
+        return _comment(response.json())
+
+    def create_status(
+        self, repository: str, sha: str, status: CommitStatus, target_url: str | None
+    ) -> None:
+        if status.state not in VALID_STATES:
+            raise ValueError(f"invalid commit status state {status.state!r}")
+        payload: dict[str, str] = {
+            "state": status.state,
+            "description": status.description[:MAX_DESCRIPTION],
+            "context": STATUS_CONTEXT,
+        }
+        if target_url:
+            payload["target_url"] = target_url
+        self._request("POST", f"repos/{repository}/statuses/{sha}", payload)
+
+
+def find_review_comment(comments: Iterator[Comment]) -> Comment | None:
+    """The bot's earlier comment: its body starts with the marker; a bot account's wins."""
+    fallback: Comment | None = None
+    for comment in comments:
+        if not comment.body.lstrip().startswith(MARKER):
+            continue
+        if comment.by_bot:
+            return comment
+        fallback = fallback or comment
+    return fallback
+
+
+def publish(
+    client: GitHubClient, settings: GitHubSettings, body: str, status: CommitStatus
+) -> Published:
+    """Create or update the review comment, then set the ``codex-review`` commit status."""
+    pull = settings.pull
+    if pull.repository is None or pull.number is None or pull.head_sha is None:
+        raise GitHubError("the pull request is not known (repository, number, head SHA)")
+    existing = find_review_comment(client.iter_comments(pull.repository, pull.number))
+    if existing is None:
+        comment = client.create_comment(pull.repository, pull.number, body)
+    else:
+        comment = client.update_comment(pull.repository, existing.id, body)
+    client.create_status(pull.repository, pull.head_sha, status, comment.html_url or None)
+    return Published(comment, existing is None, status)
