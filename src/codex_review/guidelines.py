@@ -5,7 +5,7 @@ closest AGENTS.md that has a ``## Review guidelines`` section wins. Every bullet
 is shown to the human reviewer as a checklist item. Bullets written in one of the directive
 forms below are also enforced, deterministically:
 
-- ``Flag|Treat|Report|Mark <targets> [in <paths>] as <severity>[, not <severity>]``
+- ``Flag|Treat|Report|Mark <targets> [in <paths>] as <severity>[, not <severity>] [in <paths>]``
 - ``Disable|Enable <targets> [in <paths>]`` and ``Do not flag|Don't flag <targets> [in <paths>]``
 - ``Skip|Do not review <paths>``
 
@@ -44,7 +44,8 @@ _SEVERITY_LIKE = re.compile(
     re.IGNORECASE,
 )
 _SEVERITY_FORM = re.compile(
-    rf"^(?:flag|treat|report|mark)\s+(?P<targets>.+?){_SCOPE}\s+{_AS_SEVERITY}{_NOT_SEVERITY}$",
+    rf"^(?:flag|treat|report|mark)\s+(?P<targets>.+?){_SCOPE}\s+{_AS_SEVERITY}{_NOT_SEVERITY}"
+    r"(?:\s+(?:in|under|within|for)\s+(?P<paths_after>.+?))?$",
     re.IGNORECASE,
 )
 _SWITCH_FORM = re.compile(
@@ -270,7 +271,7 @@ _FORMS: tuple[_Form, ...] = (
 
 def _directive(text: str, match: re.Match[str]) -> Directive | Problem:
     groups = match.groupdict()
-    paths = _paths(groups.get("paths"))
+    paths = _paths(groups.get("paths") or groups.get("paths_after"))
     if isinstance(paths, str):
         return Problem(text, paths)
     if "targets" not in groups:

@@ -31,10 +31,10 @@ class Views:
     source: str
     code: str
     comments: tuple[tuple[int, int], ...] = ()
+    comment_starts: tuple[int, ...] = ()
 
     def _first_comment_after(self, position: int) -> int:
-        starts = [start for start, _ in self.comments]
-        return bisect_right(starts, position)
+        return bisect_right(self.comment_starts, position)
 
     def in_comment(self, position: int) -> bool:
         """Whether the character at ``position`` belongs to a comment."""
@@ -70,4 +70,5 @@ def scan(text: str, language: Language | None) -> Views:
             comments.append(token.span())
         return _blank(value)
 
-    return Views(text, language.tokens.sub(blank, text), tuple(comments))
+    code = language.tokens.sub(blank, text)
+    return Views(text, code, tuple(comments), tuple(start for start, _ in comments))

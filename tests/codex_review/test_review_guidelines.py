@@ -18,6 +18,7 @@ from codex_review.guidelines import (
 )
 from codex_review.models import Severity
 from codex_review.review import review
+from codex_review.rules import all_rules
 from codex_review.workspace import Workspace
 
 SEED_EXAMPLE = "Flag all bare unwrap() calls in src/ as errors, not warnings."
@@ -40,6 +41,13 @@ DIRECTIVES = [
         ("src/**/*.ts",),
     ),
     ("Mark rust-expect as info", Action.SEVERITY, {"rust-expect"}, Severity.INFO, ()),
+    (
+        "Treat warnings as errors in src/payments/.",
+        Action.SEVERITY,
+        None,
+        Severity.ERROR,
+        ("src/payments/",),
+    ),
     ("Disable rust-clone.", Action.DISABLE, {"rust-clone"}, None, ()),
     ("Don't flag println! in examples/", Action.DISABLE, {"rust-println"}, None, ("examples/",)),
     (
@@ -64,6 +72,7 @@ DIRECTIVES = [
         "several-rules-several-paths",
         "glob-scope",
         "rule-id",
+        "scope-after-severity",
         "disable",
         "dont-flag-in-path",
         "do-not-flag-in-two-paths",
@@ -92,9 +101,6 @@ def test_directive_forms_parse(
 
 
 def test_several_rules_and_paths_in_one_directive() -> None:
-    parsed = parse_bullet("**Report** println! and dbg! as errors in `src/`, `lib/`")
-    # "in" after "as" is not the grammar: the bot says so rather than guessing.
-    assert isinstance(parsed, Problem)
     parsed = parse_bullet("Report println! and rust-dbg-password in src/, lib/ as errors")
     assert isinstance(parsed, Directive)
     assert parsed.rules == {"rust-println", "rust-dbg-password"}
@@ -122,9 +128,9 @@ def test_free_text_guidelines_are_not_directives(text: str) -> None:
         ("Flag unwrap() as critical", "expected 'Flag <rules> [in <paths>] as"),
         ("Disable the legacy checks", "unknown rule or category 'legacy'"),
         ("Skip generated files", "'generated files' is not a path"),
-        ("Mark console.log as warning in src/", "expected 'Flag <rules>"),
+        ("Mark console.log as warning, maybe", "expected 'Flag <rules>"),
     ],
-    ids=["unknown-rule", "unknown-severity", "unknown-target", "not-a-path", "wrong-order"],
+    ids=["unknown-rule", "unknown-severity", "unknown-target", "not-a-path", "trailing-words"],
 )
 def test_directive_like_bullets_that_do_not_parse_become_problems(text: str, reason: str) -> None:
     parsed = parse_bullet(text)
@@ -235,3 +241,21 @@ def test_an_opt_in_rule_runs_only_when_enabled(tmp_path: Path) -> None:
     result = review(files, lambda _: None, Guidance(Workspace(tmp_path).read_text))
 
     assert [f.rule for f in result.findings] == ["js-loose-equality"]
+
+
+def test_the_projects_own_agents_md_parses_without_problems() -> None:
+    root = Path(__file__).resolve().parents[2]
+    guidelines = parse_guidelines("AGENTS.md", (root / "AGENTS.md").read_text(encoding="utf-8"))
+
+    assert guidelines is not None
+    assert guidelines.problems == ()
+    assert len(guidelines.directives) == 4
+    service = guidelines.policy_for("src/argo_python/app.py")
+    cli = guidelines.policy_for("src/codex_review/cli.py")
+    fixtures = guidelines.policy_for("tests/codex_review/test_review_rules.py")
+    print_rule = next(r for r in all_rules() if r.id == "py-print")
+    key_rule = next(r for r in all_rules() if r.id == "secret-aws-access-key")
+    assert service.severity(print_rule) is Severity.ERROR
+    assert not cli.enabled(print_rule)
+    assert not fixtures.enabled(key_rule)
+    assert guidelines.policy_for("src/argo_python/app.py").enabled(key_rule)
