@@ -26,6 +26,7 @@ from codex_review.models import Severity
 from codex_review.rules import SECRETS, Rule, all_rules
 
 FILENAME = "AGENTS.md"
+MAX_DIRECTIVE_CHARS = 400
 
 _SECTION = re.compile(r"^##[ \t]+review guidelines[ \t]*#*[ \t]*$", re.IGNORECASE)
 _HEADING = re.compile(r"^#{1,2}[ \t]")
@@ -289,6 +290,12 @@ def _directive(text: str, match: re.Match[str]) -> Directive | Problem:
 def parse_bullet(text: str) -> Directive | Problem | None:
     """A bullet as a directive, a problem (directive-like but invalid), or None (free text)."""
     plain = _plain(text)
+    if len(plain) > MAX_DIRECTIVE_CHARS:
+        # Directives are one short sentence; the grammar's lazy groups are not meant for essays.
+        looks_like = any(form.looks_like.match(plain[:200]) for form in _FORMS)
+        return (
+            Problem(text, f"longer than {MAX_DIRECTIVE_CHARS} characters") if looks_like else None
+        )
     for form in _FORMS:
         match = form.grammar.match(plain)
         if match is not None:

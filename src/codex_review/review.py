@@ -192,9 +192,13 @@ def review_file(changed: ChangedFile, source: str | None, policy: FilePolicy) ->
             for line, (start, end) in _candidate_lines(view, positions, first, wanted).items():
                 if not rule.regex.search(view, start, end):
                     continue
-                required = rule.requires_regex
-                if required is not None and not required.search(views.uncommented(start, end)):
-                    continue
+                if rule.requires_regex is not None or rule.unless_regex is not None:
+                    uncommented = views.uncommented(start, end)
+                    required, unless = rule.requires_regex, rule.unless_regex
+                    if required is not None and not required.search(uncommented):
+                        continue
+                    if unless is not None and unless.search(uncommented):
+                        continue
                 if _is_silenced(silenced, line, rule.id):
                     continue
                 hits.append((line, order, rule, views.source[start:end]))

@@ -2,7 +2,8 @@
 
 A rule's ``pattern`` runs on the *code* view of a line (comments and string literals blanked);
 ``requires``, when set, must also match the line with only comments blanked, which is how
-"a print whose arguments mention a password" is expressed. ``needles`` are plain substrings,
+"a print whose arguments mention a password" is expressed; ``unless``, when set, must not match
+that line (``yaml.load`` is fine with ``Loader=SafeLoader``). ``needles`` are plain substrings,
 one of which every match contains: the engine finds candidate lines with ``str.find`` and runs
 the regular expressions on those lines only, which is what makes a review fast.
 Secret rules run on the line as written (a key in a comment is leaked all the same) and name the
@@ -43,12 +44,14 @@ class Rule:
     pattern: str
     needles: tuple[str, ...]
     requires: str | None = None
+    unless: str | None = None
     names: tuple[str, ...] = ()
     on_source: bool = False
     ignore_case: bool = False
     enabled: bool = True
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     requires_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    unless_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # MULTILINE: the engine searches a line inside a larger text (pos/endpos), where ^ and $
@@ -56,6 +59,8 @@ class Rule:
         object.__setattr__(self, "regex", re.compile(self.pattern, re.MULTILINE))
         required = re.compile(self.requires, re.MULTILINE) if self.requires else None
         object.__setattr__(self, "requires_regex", required)
+        unless = re.compile(self.unless) if self.unless else None
+        object.__setattr__(self, "unless_regex", unless)
 
 
 # --- Rust: the seed's nine rules, with the seed's categories and messages -----------------------
@@ -149,7 +154,7 @@ PYTHON: tuple[Rule, ...] = (
          names=("pickle.load()", "pickle.loads()", "pickle")),
     Rule("py-yaml-load", SECURITY, WARNING,
          "yaml.load() without a safe Loader can construct arbitrary objects; use yaml.safe_load()",
-         r"\byaml\.load\((?!.*Loader\s*=\s*(?:yaml\.)?C?SafeLoader)", ("yaml.load(",),
+         r"\byaml\.load\(", ("yaml.load(",), unless=r"\bLoader\s*=\s*(?:yaml\.)?C?SafeLoader\b",
          names=("yaml.load()", "yaml.load")),
     Rule("py-tls-verify-off", SECURITY, ERROR,
          "verify=False disables TLS certificate verification",
@@ -280,7 +285,9 @@ SECRETS: tuple[Rule, ...] = (
          names=("github token",), on_source=True),
     Rule("secret-password-assignment", SECURITY, ERROR,
          "Hard-coded password; read it from the environment or a secret store",
-         r"(?i)(?<![\w])[\w.\-]*passw(?:or)?d[\w\-]*[\"']?\s*"
+         # The key is one dotted word containing "passw", matched atomically so that a long
+         # word cannot make the engine backtrack through every "passw" inside it.
+         r"(?i)(?<![\w.\-])(?=[\w.\-]*?passw(?:or)?d)(?>[\w.\-]+)[\"']?\s*"
          r"(?::\s*[\w\[\]|.]+\s*)?(?::=|=(?!=)|:|=>)\s*[rbfu]{0,2}"
          r"(?P<q>[\"'`])(?!\$\{|\{\{)(?P<secret>(?:(?!(?P=q))[^\\\n]|\\.)+)(?P=q)",
          ("passw",), names=("password", "passwords", "hard-coded password"),

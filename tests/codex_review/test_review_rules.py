@@ -292,3 +292,21 @@ def test_other_findings_on_a_secret_line_are_redacted_too() -> None:
 def test_secret_rules_run_on_the_source_and_name_the_secret(rule: Rule) -> None:
     assert rule.on_source
     assert "secret" in rule.regex.groupindex
+
+
+# Long, repetitive lines (minified or hostile code) are reviewed like any other; these inputs
+# once made a backtracking pattern take quadratic time, so they stay here as regressions.
+LONG_LINES = [
+    ("a.rs", "x" * 50_000 + "password" * 2_000 + ".unwrap()" * 100, {"rust-unwrap"}),
+    ("a.py", "yaml.load(" * 5_000, {"py-yaml-load"}),
+    ("a.py", "x.password" * 5_000 + ' = "leaked"', {"secret-password-assignment"}),
+    ("a.go", "\tdefer " + "a." * 20_000 + "Close()", {"go-defer-unchecked"}),
+    ("a.js", "var s = '" + "a\\'" * 20_000 + "'; console.log(1)", {"js-var", "js-console-log"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "line", "rules"), LONG_LINES, ids=[f"{p}-{sorted(r)[0]}" for p, _, r in LONG_LINES]
+)
+def test_long_repetitive_lines_are_reviewed(path: str, line: str, rules: set[str]) -> None:
+    assert set(_rules_fired(path, line)) == rules
