@@ -21,7 +21,7 @@ def main() -> None:
     logs.configure(settings.log_level)
 
     # Imported after validation so that a bad variable fails fast without loading the server.
-    from argo_python.server import serve
+    from argo_python.server import serve  # noqa: PLC0415
 
     try:
         asyncio.run(serve(settings, started))

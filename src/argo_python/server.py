@@ -68,7 +68,7 @@ async def serve(settings: Settings, started: float) -> None:
     app.ready = False
     log.info("draining", extra={"event": "drain", "drain_s": settings.shutdown_drain_seconds})
     await asyncio.sleep(settings.shutdown_drain_seconds)
-    server.stop()
+    server.stop()  # type: ignore[no-untyped-call]  # granian leaves it unannotated
     remaining = settings.shutdown_timeout_seconds - (time.monotonic() - signalled)
     try:
         await asyncio.wait_for(serving, timeout=max(remaining, 0.1))
