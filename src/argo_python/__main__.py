@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 
@@ -30,6 +31,12 @@ def main() -> None:
             "cannot listen", extra={"event": "error", "error": str(exc)}
         )
         sys.exit(1)
+    # granian's Rust runtime threads can still be winding down while the interpreter finalises,
+    # which sometimes aborts with a panic on stderr; everything is drained and logged by now, so
+    # flush and leave without finalisation, as pre-fork servers do for their workers.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
