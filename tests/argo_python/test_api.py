@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from tests.argo_python.serverproc import ServerProcess
 
 from argo_python.app import App
@@ -128,20 +129,33 @@ def test_metrics_count_requests_by_route_template_and_status(server: ServerProce
         server.get(path)
     reply = server.get("/metrics")
     assert reply.status == 200
-    assert reply.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert reply.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = reply.body.decode()
-    samples = dict(
-        line.rsplit(" ", 1) for line in text.splitlines() if line and not line.startswith("#")
-    )
-    ok = 'method="GET",route="/fibonacci/{n}",status="200"'
-    assert float(samples["http_requests_total{" + ok + "}"]) >= 2
-    assert 'http_requests_total{method="GET",route="/fibonacci/{n}",status="400"}' in samples
-    assert float(samples['http_requests_total{method="GET",route="unmatched",status="404"}']) >= 2
     assert "/nowhere" not in text  # unknown paths never become label values
-    count = samples["http_request_duration_seconds_count{" + ok + "}"]
-    assert samples['http_request_duration_seconds_bucket{le="+Inf",' + ok + "}"] == count
-    assert float(samples["process_resident_memory_bytes"]) > 0
-    assert "process_cpu_seconds_total" in samples
+    # prometheus_client's own parser reads the exposition, so the format is checked too.
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    requests = {
+        (s.labels["route"], s.labels["status"]): s.value
+        for s in families["http_requests"].samples
+        if s.name == "http_requests_total"
+    }
+    assert requests[("/fibonacci/{n}", "200")] >= 2
+    assert requests[("/fibonacci/{n}", "400")] >= 1
+    assert requests[("unmatched", "404")] >= 2
+    assert families["http_requests"].type == "counter"
+    histogram = families["http_request_duration_seconds"]
+    assert histogram.type == "histogram"
+    ok = [s for s in histogram.samples if s.labels.get("status") == "200"]
+    ok = [s for s in ok if s.labels["route"] == "/fibonacci/{n}"]
+    buckets = [s.value for s in ok if s.name.endswith("_bucket")]
+    count = next(s.value for s in ok if s.name.endswith("_count"))
+    assert buckets == sorted(buckets), "buckets are cumulative"
+    assert buckets[-1] == count >= 2
+    assert next(s for s in ok if s.name.endswith("_bucket"))
+    assert families["process_resident_memory_bytes"].samples[0].value > 1024 * 1024
+    assert families["process_cpu_seconds"].type == "counter"
+    for name in ("process_open_fds", "process_max_fds", "process_start_time_seconds"):
+        assert families[name].samples[0].value > 0
 
 
 def test_service_name_sets_the_greeting() -> None:
