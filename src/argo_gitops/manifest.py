@@ -61,6 +61,8 @@ def find_image(text: str, container: str | None, source: str) -> ImageSlot:
     image = _child(node, "image")
     if not isinstance(image, ScalarNode):
         raise InputError(f"{source}: container {container_name!r} has no image field")
+    if image.value == "":
+        raise InputError(f"{source}: container {container_name!r} has an empty image field")
     if image.style in ("|", ">"):
         raise InputError(
             f"{source}: the image of container {container_name!r} is a block scalar; "

@@ -14,7 +14,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Protocol
 
-from argo_gitops.errors import GitError, InputError, SupersededError
+from argo_gitops.errors import GitError, GitOpsError, InputError, SupersededError
 from argo_gitops.git import Git, Identity
 from argo_gitops.imageref import ImageRef, parse_image_ref
 from argo_gitops.manifest import find_image, read_manifest, set_image, write_manifest
@@ -160,35 +160,46 @@ def _check_ready(git: Git, path: str, target: Target) -> None:
 
 
 def _rebase(git: Git, upstream: str, bump: _Bump) -> None:
-    """Rebase onto `upstream`. A conflict of our bump commit on the manifest alone is settled by
-    the newer-build rule; any other conflict aborts the rebase."""
+    """Rebase onto `upstream`, settling conflicts of our bump commit on the manifest; on any
+    failure the rebase is aborted, so the checkout is left as it was before."""
     ours = git.head()  # the bump commit is the newest local commit
     done = git.rebase(upstream)
     while not done:
-        conflicts = git.conflicted_paths()
-        if conflicts != [bump.path] or git.rebasing_commit() != ours:
+        try:
+            done = _settle_conflict(git, upstream, bump, ours)
+        except GitOpsError:
             git.rebase_abort()
-            raise GitError(
-                f"rebase onto {upstream} conflicts in {', '.join(conflicts)}; resolve it by hand"
-            )
-        theirs_text = git.show(upstream, bump.path)
-        verdict = _verdict(git, upstream, bump, theirs_text)
-        if verdict:
-            git.rebase_abort()
-            raise SupersededError(f"not pushed: {verdict}")
-        # Their version of the file with our image: keeps whatever else they changed in it.
-        source = f"{upstream}:{bump.path}"
-        resolved = set_image(theirs_text, bump.image, bump.container, source)
-        write_manifest(bump.manifest, resolved)
-        git.output("add", "--", bump.path)
-        done = git.rebase_skip() if resolved == theirs_text else git.rebase_continue()
+            raise
 
 
-def _verdict(git: Git, upstream: str, bump: _Bump, theirs_text: str) -> str:
-    """conflict_verdict for our image against the one in the branch's manifest."""
+def _settle_conflict(git: Git, upstream: str, bump: _Bump, ours: str) -> bool:
+    """Resolve the stopped rebase by the newer-build rule; True when the rebase is done."""
+    conflicts = git.conflicted_paths()
+    if conflicts != [bump.path] or git.rebasing_commit() != ours:
+        raise GitError(
+            f"rebase onto {upstream} conflicts in {', '.join(conflicts)}; resolve it by hand"
+        )
     source = f"{upstream}:{bump.path}"
+    theirs_text = git.show(upstream, bump.path)
     try:
-        theirs = parse_image_ref(find_image(theirs_text, bump.container, source).current)
+        theirs = find_image(theirs_text, bump.container, source).current
     except InputError as error:
-        return f"cannot order against the branch's manifest: {error}"
-    return conflict_verdict(bump.image, theirs, upstream, git)
+        raise SupersededError(f"not pushed: cannot read the branch's image: {error}") from None
+    if theirs == str(bump.image):
+        return git.rebase_skip()  # the branch already has this very image: drop our commit
+    verdict = _verdict(theirs, bump.image, upstream, git)
+    if verdict:
+        raise SupersededError(f"not pushed: {verdict}")
+    # Their version of the file with our image: keeps whatever else they changed in it.
+    write_manifest(bump.manifest, set_image(theirs_text, bump.image, bump.container, source))
+    git.output("add", "--", bump.path)
+    return git.rebase_continue()
+
+
+def _verdict(theirs: str, ours: ImageRef, upstream: str, git: Git) -> str:
+    """conflict_verdict for our image against the image text found on the branch."""
+    try:
+        their_image = parse_image_ref(theirs)
+    except InputError as error:
+        return f"cannot order against the branch's image: {error}"
+    return conflict_verdict(ours, their_image, upstream, git)

@@ -232,6 +232,25 @@ def test_our_newer_build_keeps_the_rivals_other_change_to_the_same_lines(history
     assert history.origin.show(MANIFEST) == rival_text.replace(image_of(history.s1), ours).rstrip()
 
 
+def test_rival_with_our_image_and_another_change_to_the_same_lines_leaves_nothing_to_publish(
+    history: History,
+) -> None:
+    """The textual conflict resolves to their file as it is: our commit is dropped, not pushed
+    empty, and their other change stays."""
+    ci = history.origin.clone("ci", at=history.s2)
+    rival = history.origin.clone("rival")
+    ours = image_of(history.s2)
+    rival_text = deployment(ours).replace("IfNotPresent", "Always")
+    rival.commit("ci: update image and pull policy", {MANIFEST: rival_text})
+    ci.race_before_push(rival)
+
+    result = run_cli("publish", ci.manifest, ours, cwd=ci.path)
+
+    assert (result.returncode, result.stdout) == (0, "unchanged\n"), result.stderr
+    assert history.origin.tip() == rival.git("rev-parse", "HEAD")
+    assert history.origin.show(MANIFEST) == rival_text.rstrip()
+
+
 def test_build_of_a_commit_not_on_the_branch_never_wins(history: History) -> None:
     ci = history.origin.clone("ci", at=history.s2)
     local = ci.commit("not pushed yet", {"wip.py": "pass\n"})

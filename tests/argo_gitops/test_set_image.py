@@ -262,6 +262,12 @@ BAD_INPUT_CASES = [
         id="container-without-image",
     ),
     pytest.param(
+        deployment(OLD).replace(f"image: {OLD}", "image:"),
+        [NEW],
+        "container 'argo-python' has an empty image field",
+        id="empty-image",
+    ),
+    pytest.param(
         "kind: Deployment\nmetadata: {name: w}\nx-image: &img old:1\nspec:\n  template:\n"
         "    spec:\n      containers:\n      - name: a\n        image: *img\n",
         [NEW],
