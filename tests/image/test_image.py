@@ -11,7 +11,6 @@ import re
 import shutil
 import time
 import tomllib
-import uuid
 from pathlib import Path
 
 import pytest
@@ -136,15 +135,10 @@ def test_image_declares_port_command_and_labels_from_build_args(engine: Engine, 
     labels = config["Labels"]
     assert list(config["ExposedPorts"]) == ["8080/tcp"]
     assert config["Cmd"] == ["/app/.venv/bin/argo-python"]  # exec form: the server is PID 1
-    assert {
-        "org.opencontainers.image.source": labels["org.opencontainers.image.source"],
-        "org.opencontainers.image.revision": labels["org.opencontainers.image.revision"],
-        "org.opencontainers.image.version": labels["org.opencontainers.image.version"],
-    } == {
-        "org.opencontainers.image.source": BUILD_ARGS["SOURCE"],
-        "org.opencontainers.image.revision": BUILD_ARGS["REVISION"],
-        "org.opencontainers.image.version": BUILD_ARGS["VERSION"],
+    expected = {
+        f"org.opencontainers.image.{key.lower()}": value for key, value in BUILD_ARGS.items()
     }
+    assert {key: labels.get(key) for key in expected} == expected
 
 
 def test_image_holds_the_base_dependencies_and_no_extras_or_dev_groups(
@@ -186,7 +180,8 @@ def test_rebuild_after_editing_src_reuses_every_layer_below_the_project(
 ) -> None:
     context = tmp_path / "context"
     shutil.copytree(REPO, context, ignore=shutil.ignore_patterns(*NOT_COPIED, "__pycache__"))
-    marker = f"# edited by the image test {uuid.uuid4().hex}"
+    # The same edit every run: the next session reuses this build instead of piling up layers.
+    marker = "# edited by the image test to check which layers a rebuild reuses"
     edited = context / "src" / "argo_python" / "__init__.py"
     edited.write_text(edited.read_text() + marker + "\n")
     rebuilt = f"{TAG}-rebuild"
