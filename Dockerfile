@@ -57,10 +57,10 @@ COPY --from=builder /app/.venv /app/.venv
 # cannot keep what it compiles, so every start would compile the ~100 standard modules the
 # server imports (about 0.2 s of CPU, seconds under a CPU limit). Importing writes their
 # bytecode: first what the dependencies import (this layer depends on the base and the lock
-# file only, so src/ edits reuse it), then what the project adds (a few kB, rebuilt with it).
+# file only, so src/ edits reuse it), then what the project adds (tens of kB, rebuilt with it).
 RUN /app/.venv/bin/python -c "import granian.server.embed"
 
-# The project itself: a few hundred kB, the layer a change under src/ rebuilds.
+# The project itself (about 0.1 MB): the layer a change under src/ rebuilds.
 COPY --from=builder /stage/app/.venv/ /app/.venv/
 RUN /app/.venv/bin/python -c "import argo_python.__main__, argo_python.server"
 
