@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 .PHONY: help run test lint typecheck pytest e2e bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .tools/uv:
 	python3 tools/bootstrap_uv.py $@
@@ -34,6 +34,9 @@ typecheck: $(VENV)/.synced
 
 pytest: $(VENV)/.synced
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docker or podman)
+	$(VENV)/bin/pytest tests/image $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced ## load and memory benchmarks (needs wrk)
 	$(PY) bench/run.py
