@@ -5,12 +5,13 @@
 #
 #   gateway      MetalLB with an address pool, the nginx Ingress controller, and the ingress-lb
 #                LoadBalancer Service (infra/ingress-lb.yaml) on the VIP
-#   pull-secret  the ghcr-secret image pull secret in the argo-python namespace
+#   pull-secret  the ghcr-secret image pull secret in NAMESPACE
 #   argocd       the AppProject and the Application (argocd/), pointed at your repository
 #
 # Settings, from the environment:
 #   METALLB_RANGE  MetalLB's address pool, FIRST-LAST or a CIDR (default 192.168.1.200-192.168.1.210)
 #   INGRESS_VIP    address of ingress-lb, inside the pool (default 192.168.1.200)
+#   NAMESPACE      namespace of the pull secret (default argo-python; another must exist already)
 #   GHCR_USER      GitHub user that owns the image, for pull-secret
 #   GHCR_TOKEN     GitHub token with read:packages, for pull-secret (read from the environment only)
 #   REPO_URL       repository ArgoCD syncs (default: this clone's origin, as an https URL)
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 
 METALLB_RANGE="${METALLB_RANGE:-192.168.1.200-192.168.1.210}"
 INGRESS_VIP="${INGRESS_VIP:-192.168.1.200}"
-NAMESPACE=argo-python
+NAMESPACE="${NAMESPACE:-argo-python}"
 PLACEHOLDER_REPO=https://github.com/your-github-user/argo-python.git
 PLACEHOLDER_IMAGE=ghcr.io/your-github-user/
 IPV4='([0-9]{1,3}\.){3}[0-9]{1,3}'
@@ -46,7 +47,11 @@ gateway() {
 pull_secret() {
   [[ -n ${GHCR_USER:-} && -n ${GHCR_TOKEN:-} ]] ||
     die "pull-secret needs GHCR_USER and GHCR_TOKEN (a GitHub token with read:packages)"
-  kubectl get namespace "$NAMESPACE" >/dev/null 2>&1 || kubectl apply -f k8s/namespace.yaml
+  [[ $NAMESPACE =~ ^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$ ]] || die "NAMESPACE=$NAMESPACE is not a namespace name"
+  if ! kubectl get namespace "$NAMESPACE" >/dev/null 2>&1; then
+    [[ $NAMESPACE == argo-python ]] || die "namespace $NAMESPACE does not exist; create it first (tofu apply)"
+    kubectl apply -f k8s/namespace.yaml
+  fi
   # The token travels through pipes only: on a command line, `ps` would show it to every user.
   local auth
   auth=$(printf '%s:%s' "$GHCR_USER" "$GHCR_TOKEN" | base64 | tr -d '\n')

@@ -141,6 +141,11 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
         (["gateway"], {"INGRESS_VIP": "192.168.1"}, "INGRESS_VIP=192.168.1 is not an IPv4 address"),
         (["gateway"], {"METALLB_RANGE": "192.168.1.200"}, "METALLB_RANGE=192.168.1.200 is not"),
         (["pull-secret"], {"GHCR_USER": "someone"}, "pull-secret needs GHCR_USER and GHCR_TOKEN"),
+        (
+            ["pull-secret"],
+            {"GHCR_USER": "u", "GHCR_TOKEN": "t", "NAMESPACE": "My_NS"},
+            "NAMESPACE=My_NS is not a namespace name",
+        ),
         (["argocd"], {"REPO_URL": "ftp://example.org/x"}, "is not an https URL"),
         (
             ["argocd"],
@@ -149,7 +154,15 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
         ),
         (["deploy"], {}, "usage: infra/setup.sh [gateway|pull-secret|argocd|all]"),
     ],
-    ids=["bad-vip", "bad-range", "no-token", "not-https", "placeholder-repo", "unknown-step"],
+    ids=[
+        "bad-vip",
+        "bad-range",
+        "no-token",
+        "bad-namespace",
+        "not-https",
+        "placeholder-repo",
+        "unknown-step",
+    ],
 )
 def test_bad_setting_exits_2_with_one_line_and_touches_nothing(
     repo: Path, args: list[str], env: dict[str, str], message: str
@@ -184,6 +197,18 @@ def test_pull_secret_is_built_from_stdin_without_the_token_on_a_command_line(rep
         "stdin": "kind: Secret  # as rendered by kubectl --dry-run\n",
     }
     assert not any(token in " ".join(call["args"]) for call in result.calls)
+
+
+def test_pull_secret_goes_to_another_services_namespace_only_if_it_exists(repo: Path) -> None:
+    env = {"GHCR_USER": "someone", "GHCR_TOKEN": "t0ken-value", "NAMESPACE": "my-service"}
+    present = run(repo, "pull-secret", **env)
+    assert present.returncode == 0, present.stderr
+    assert "--namespace" in (args := present.call("kubectl", "create")["args"])
+    assert args[args.index("--namespace") + 1] == "my-service"
+    missing = run(repo, "pull-secret", fail="kubectl get namespace my-service", **env)
+    assert missing.returncode == 2
+    assert "namespace my-service does not exist; create it first (tofu apply)" in missing.stderr
+    assert [c["args"][:2] for c in missing.calls] == [["kubectl", "get"]]
 
 
 def test_pull_secret_creates_the_namespace_only_when_missing(repo: Path) -> None:
