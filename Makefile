@@ -6,18 +6,28 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/uv)
 VENV := .venv
 PY := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
 export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: help run test lint typecheck pytest e2e bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 .tools/uv:
 	python3 tools/bootstrap_uv.py $@
 
+# python-hcl2 is reinstalled on every sync: removing checkov's bc-python-hcl2 from a venv that had
+# both (before checkov moved to its own venv) deletes files the two packages share.
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --locked --all-extras --python python3
+	$(UV) sync --locked --all-extras --python python3 --reinstall-package python-hcl2
+	@touch $@
+
+# checkov's own venv, from the same lock (see the `checkov` group in pyproject.toml for why).
+$(CHECKOV_VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) venv --allow-existing --python python3 $(CHECKOV_VENV)
+	$(UV) export --locked --only-group checkov --no-emit-project -o $(CHECKOV_VENV)/requirements.txt
+	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_VENV)/requirements.txt
 	@touch $@
 
 run: $(VENV)/.synced ## run the service on :8080 (configure with HOST, PORT, ... see README)
@@ -32,11 +42,14 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.synced
+pytest: $(VENV)/.synced $(CHECKOV_VENV)/.synced
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docker or podman)
+	$(VENV)/bin/pytest tests/image $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced ## load and memory benchmarks (needs wrk)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .tools .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .tools .mypy_cache .pytest_cache .ruff_cache

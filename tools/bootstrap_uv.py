@@ -55,9 +55,10 @@ def install(target: Path) -> None:
     filename, sha256 = WHEELS[machine]
     with tempfile.TemporaryDirectory() as tmp:
         wheel = Path(tmp) / filename
-        with urllib.request.urlopen(wheel_url(filename), timeout=300) as response, wheel.open(
-            "wb"
-        ) as out:
+        with (
+            urllib.request.urlopen(wheel_url(filename), timeout=300) as response,
+            wheel.open("wb") as out,
+        ):
             shutil.copyfileobj(response, out)
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         if digest != sha256:

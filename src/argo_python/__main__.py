@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import time
 
@@ -21,7 +22,7 @@ def main() -> None:
     logs.configure(settings.log_level)
 
     # Imported after validation so that a bad variable fails fast without loading the server.
-    from argo_python.server import serve
+    from argo_python.server import serve  # noqa: PLC0415
 
     try:
         asyncio.run(serve(settings, started))
@@ -30,6 +31,12 @@ def main() -> None:
             "cannot listen", extra={"event": "error", "error": str(exc)}
         )
         sys.exit(1)
+    # granian's Rust runtime threads can still be winding down while the interpreter finalises,
+    # which sometimes aborts with a panic on stderr; everything is drained and logged by now, so
+    # flush and leave without finalisation, as pre-fork servers do for their workers.
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

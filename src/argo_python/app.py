@@ -114,9 +114,7 @@ class App:
     def _fibonacci(self, segment: str) -> Response:
         # Checked as text first, so that no sign, space, underscore, decimal point or huge
         # number ever reaches int() or the arithmetic.
-        if not (
-            segment.isascii() and segment.isdigit() and len(segment) <= self._max_n_digits + 8
-        ):
+        if not (segment.isascii() and segment.isdigit() and len(segment) <= self._max_n_digits + 8):
             return self._invalid_n
         n = int(segment)
         if n > self.settings.fib_max_n:

@@ -54,7 +54,8 @@ class Settings:
         if settings.shutdown_timeout_seconds <= settings.shutdown_drain_seconds:
             raise ConfigError(
                 "SHUTDOWN_TIMEOUT_SECONDS must be greater than SHUTDOWN_DRAIN_SECONDS "
-                f"(got {settings.shutdown_timeout_seconds:g} <= {settings.shutdown_drain_seconds:g})"
+                f"(got {settings.shutdown_timeout_seconds:g} and "
+                f"{settings.shutdown_drain_seconds:g})"
             )
         return settings
 

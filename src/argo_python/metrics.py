@@ -1,24 +1,26 @@
-"""Request metrics in Prometheus text format.
+"""Request and process metrics in the Prometheus text exposition format (version 0.0.4).
+
+Written out here rather than with prometheus_client: importing that library costs about 3.5 MiB
+of resident memory, a tenth of the pod's 32 MiB request, for what is a few counters and one
+histogram. The tests parse this output with prometheus_client's own parser.
 
 The hot path only bumps plain integers and floats (one dict lookup and a bisect per request);
-prometheus_client renders them, together with its process metrics, when /metrics is scraped.
-This keeps a per-request cost of well under a microsecond, where a labelled prometheus_client
-Histogram takes a lock and several lookups per observation.
+the text is rendered when /metrics is scraped.
 """
 
 from __future__ import annotations
 
+import os
+import resource
 from bisect import bisect_left
-from collections.abc import Iterator
-
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.platform_collector import PlatformCollector
-from prometheus_client.process_collector import ProcessCollector
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds. The API answers in microseconds to a few milliseconds; the upper buckets catch stalls.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+_BOUNDS = (*(repr(b) for b in BUCKETS), "+Inf")
+_LABELS = ("method", "route", "status")
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+_PAGE_SIZE = resource.getpagesize()
 
 
 class _Series:
@@ -35,10 +37,6 @@ class RequestMetrics:
 
     def __init__(self) -> None:
         self._series: dict[tuple[str, str, int], _Series] = {}
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(self)
-        ProcessCollector(registry=self.registry)
-        PlatformCollector(registry=self.registry)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         key = (method, route, status)
@@ -49,28 +47,65 @@ class RequestMetrics:
         series.sum += seconds
         series.buckets[bisect_left(BUCKETS, seconds)] += 1
 
-    def collect(self) -> Iterator[Metric]:
-        """prometheus_client's Collector protocol: snapshot the series as metric families."""
-        labels = ["method", "route", "status"]
-        requests = CounterMetricFamily(
-            "http_requests", "HTTP requests served, by route template and status.", labels=labels
-        )
-        latency = HistogramMetricFamily(
-            "http_request_duration_seconds",
-            "Time from request received to response handed to the server.",
-            labels=labels,
-            unit="seconds",
-        )
-        for (method, route, status), series in sorted(self._series.items()):
-            values = [method, route, str(status)]
-            requests.add_metric(values, series.count)
-            cumulative, buckets = 0, []
-            for bound, hits in zip((*map(str, BUCKETS), "+Inf"), series.buckets, strict=True):
-                cumulative += hits
-                buckets.append((bound, cumulative))
-            latency.add_metric(values, buckets, series.sum)
-        yield requests
-        yield latency
-
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        lines = [
+            "# HELP http_requests_total HTTP requests served, by route template and status.",
+            "# TYPE http_requests_total counter",
+        ]
+        histogram = [
+            "# HELP http_request_duration_seconds Time from request received to response "
+            "handed to the server.",
+            "# TYPE http_request_duration_seconds histogram",
+        ]
+        for key, series in sorted(self._series.items()):
+            labels = ",".join(
+                f'{name}="{_escape(str(v))}"' for name, v in zip(_LABELS, key, strict=True)
+            )
+            lines.append(f"http_requests_total{{{labels}}} {series.count}")
+            cumulative = 0
+            for bound, hits in zip(_BOUNDS, series.buckets, strict=True):
+                cumulative += hits
+                histogram.append(
+                    f'http_request_duration_seconds_bucket{{{labels},le="{bound}"}} {cumulative}'
+                )
+            histogram.append(f"http_request_duration_seconds_sum{{{labels}}} {series.sum!r}")
+            histogram.append(f"http_request_duration_seconds_count{{{labels}}} {series.count}")
+        return "\n".join([*lines, *histogram, *process_metrics(), ""]).encode()
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def process_metrics() -> list[str]:
+    """The standard process_* metrics (as prometheus_client's process collector names them)."""
+    try:
+        with open("/proc/self/stat", "rb") as stat_file:
+            # Fields after the command name, which is in parentheses and may contain spaces.
+            fields = stat_file.read().rsplit(b")", 1)[1].split()
+        with open("/proc/stat", "rb") as boot_file:
+            boot_time = next(
+                float(line.split()[1]) for line in boot_file if line.startswith(b"btime")
+            )
+        open_fds = len(os.listdir("/proc/self/fd"))
+    except (OSError, StopIteration):  # not Linux: nothing to report
+        return []
+    utime, stime, starttime = int(fields[11]), int(fields[12]), int(fields[19])
+    vsize, rss_pages = int(fields[20]), int(fields[21])
+    max_fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    values = [
+        ("cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
+         (utime + stime) / _CLOCK_TICKS),
+        ("virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", vsize),
+        ("resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+         rss_pages * _PAGE_SIZE),
+        ("start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.",
+         boot_time + starttime / _CLOCK_TICKS),
+        ("open_fds", "gauge", "Number of open file descriptors.", open_fds),
+        ("max_fds", "gauge", "Maximum number of open file descriptors.", max_fds),
+    ]  # fmt: skip
+    lines = []
+    for name, kind, text, value in values:
+        lines += [f"# HELP process_{name} {text}", f"# TYPE process_{name} {kind}"]
+        lines.append(f"process_{name} {float(value)!r}")
+    return lines

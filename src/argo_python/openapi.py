@@ -20,7 +20,14 @@ def _error(description: str) -> dict[str, Any]:
 
 def _get(summary: str, op_id: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     common = {"405": _error("Method not allowed; the Allow header lists GET")}
-    return {"get": {"summary": summary, "operationId": op_id, **extra, "responses": {**responses, **common}}}
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": op_id,
+            **extra,
+            "responses": {**responses, **common},
+        }
+    }
 
 
 def document(settings: Settings) -> dict[str, Any]:
@@ -35,7 +42,9 @@ def document(settings: Settings) -> dict[str, Any]:
         "info": {
             "title": settings.service_name,
             "version": __version__,
-            "description": "Greeting and exact Fibonacci numbers. Every 4xx/5xx has the Error shape.",
+            "description": (
+                "Greeting and exact Fibonacci numbers. Every 4xx/5xx body has the Error shape."
+            ),
         },
         "paths": {
             "/hello": _get(
@@ -67,7 +76,11 @@ def document(settings: Settings) -> dict[str, Any]:
                             "type": "object",
                             "required": ["n", "result"],
                             "properties": {
-                                "n": {"type": "integer", "minimum": 0, "maximum": settings.fib_max_n},
+                                "n": {
+                                    "type": "integer",
+                                    "minimum": 0,
+                                    "maximum": settings.fib_max_n,
+                                },
                                 "result": {"type": "integer", "minimum": 0},
                             },
                             "additionalProperties": False,

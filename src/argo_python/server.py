@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import socket
 import time
 
 from granian.constants import HTTPModes, Interfaces
@@ -29,8 +30,21 @@ from argo_python.logs import granian_log_config
 log = logging.getLogger("argo_python")
 
 
+def ensure_port_is_free(host: str, port: int) -> None:
+    """Raise OSError if another process already listens on host:port.
+
+    Granian binds with SO_REUSEPORT, so a second server on a taken port would silently share
+    it with the first; a plain bind (SO_REUSEADDR only, to ignore TIME_WAIT) detects that.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))
+
+
 async def serve(settings: Settings, started: float) -> None:
     """Serve until SIGTERM/SIGINT, then drain and return."""
+    ensure_port_is_free(settings.host, settings.port)
     app = App(settings)
     server = Server(
         app,
@@ -68,7 +82,7 @@ async def serve(settings: Settings, started: float) -> None:
     app.ready = False
     log.info("draining", extra={"event": "drain", "drain_s": settings.shutdown_drain_seconds})
     await asyncio.sleep(settings.shutdown_drain_seconds)
-    server.stop()
+    server.stop()  # type: ignore[no-untyped-call]  # granian leaves it unannotated
     remaining = settings.shutdown_timeout_seconds - (time.monotonic() - signalled)
     try:
         await asyncio.wait_for(serving, timeout=max(remaining, 0.1))

@@ -1,0 +1,286 @@
+"""Load and memory benchmark: argo-python against a FastAPI + uvicorn baseline, in one run.
+
+For each server: milliseconds from process start to the first 200 from /hello, idle RSS,
+requests/s and p99 latency for /hello and /fibonacci/90 at 64 connections (wrk -t1 -c64), peak
+RSS under that load (all processes of the server summed), and /fibonacci/10000 p99 with a single
+connection and no other load. The server is pinned to one core and wrk to the other; rounds are
+interleaved (ours, baseline, ours, ...) and the median of the rounds is reported.
+
+Usage: python bench/run.py [--rounds 3] [--duration 5] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+# The service runs from an environment holding exactly what the image installs (the locked
+# runtime dependencies, no dev tools): optional packages in the dev environment, such as uvloop
+# or watchfiles, would otherwise be imported by granian and inflate its memory.
+RUNTIME_VENV = ROOT / "bench" / ".runtime-venv"
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+MIB = 1024 * 1024
+
+
+@dataclass
+class Candidate:
+    name: str
+    command: Callable[[int], list[str]]
+    env: dict[str, str] = field(default_factory=dict)
+
+
+CANDIDATES = [
+    Candidate(
+        "argo-python",
+        lambda port: [str(RUNTIME_VENV / "bin" / "argo-python")],
+        # The configuration the Kubernetes manifest deploys: metrics on, access log off.
+        {"HOST": "127.0.0.1", "LOG_LEVEL": "info", "ACCESS_LOG": "false"},
+    ),
+    Candidate(
+        "fastapi-uvicorn",
+        lambda port: [
+            str(VENV_BIN / "uvicorn"),
+            "bench.baseline_fastapi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+    ),
+]
+
+
+def make_runtime_venv() -> None:
+    uv = shutil.which("uv") or str(ROOT / ".tools" / "uv")
+    subprocess.run(
+        [uv, "sync", "--quiet", "--locked", "--no-dev", "--no-default-groups", "--no-editable"],
+        cwd=ROOT,
+        env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(RUNTIME_VENV)},
+        check=True,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def tree_pids(root: int) -> list[int]:
+    """The process and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+    pids, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return pids
+
+
+def status_kib(pid: int, key: str) -> int:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(rf"^{key}:\s+(\d+) kB", text, re.MULTILINE)
+    return int(match.group(1)) if match else 0
+
+
+def rss_mib(root: int, key: str = "VmRSS") -> float:
+    """Summed RSS (VmRSS) or peak RSS (VmHWM) of a process tree, in MiB."""
+    return sum(status_kib(pid, key) for pid in tree_pids(root)) / 1024
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[bytes]
+    port: int
+    ready_ms: float
+
+
+def start(candidate: Candidate) -> Running:
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), **candidate.env}
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        ["taskset", "-c", SERVER_CPU, *candidate.command(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = started + 30
+    while time.perf_counter() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/hello")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return Running(proc, port, (time.perf_counter() - started) * 1000)
+        except OSError:
+            time.sleep(0.002)
+    proc.kill()
+    raise SystemExit(f"bench: {candidate.name} did not answer /hello within 30 s")
+
+
+def stop(running: Running) -> None:
+    running.proc.terminate()
+    try:
+        running.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        running.proc.kill()
+        running.proc.wait()
+
+
+_LATENCY = re.compile(r"^\s+99(?:\.000)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
+_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk(port: int, path: str, connections: int, seconds: float) -> tuple[float, float]:
+    """Run wrk on the load core; return (requests/s, p99 latency in ms)."""
+    out = subprocess.run(
+        [
+            "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{connections}",
+            f"-d{max(1, round(seconds))}s", "--latency", f"http://127.0.0.1:{port}{path}",
+        ],
+        capture_output=True, text=True, check=True, timeout=seconds + 60,
+    ).stdout  # fmt: skip
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"bench: errors under load on {path}:\n{out}")
+    rps = _RPS.search(out)
+    p99 = _LATENCY.search(out)
+    if not (rps and p99):
+        raise SystemExit(f"bench: cannot read wrk's output:\n{out}")
+    return float(rps.group(1)), float(p99.group(1)) * _UNIT_MS[p99.group(2)]
+
+
+def sample_peak(root: int, stop_event: threading.Event, peak: list[float]) -> None:
+    while not stop_event.is_set():
+        peak[0] = max(peak[0], rss_mib(root))
+        time.sleep(0.05)
+
+
+def measure(candidate: Candidate, seconds: float) -> dict[str, float]:
+    running = start(candidate)
+    try:
+        time.sleep(1.0)
+        result = {"ready_ms": running.ready_ms, "idle_rss_mib": rss_mib(running.proc.pid)}
+        peak = [0.0]
+        done = threading.Event()
+        sampler = threading.Thread(target=sample_peak, args=(running.proc.pid, done, peak))
+        sampler.start()
+        try:
+            for key, path in (("hello", "/hello"), ("fib90", "/fibonacci/90")):
+                rps, p99 = wrk(running.port, path, 64, seconds)
+                result[f"{key}_rps"], result[f"{key}_p99_ms"] = rps, p99
+        finally:
+            done.set()
+            sampler.join()
+        # VmHWM is the kernel's own high-water mark, which catches peaks between samples.
+        result["peak_rss_mib"] = max(peak[0], rss_mib(running.proc.pid, "VmHWM"))
+        _, result["fib10000_p99_ms"] = wrk(running.port, "/fibonacci/10000", 1, seconds)
+        return result
+    finally:
+        stop(running)
+
+
+ROWS = [
+    ("ready_ms", "ready after start (ms)", "lower"),
+    ("idle_rss_mib", "idle RSS (MiB)", "lower"),
+    ("peak_rss_mib", "peak RSS under load (MiB)", "lower"),
+    ("hello_rps", "/hello requests/s (c=64)", "higher"),
+    ("hello_p99_ms", "/hello p99 (ms)", "lower"),
+    ("fib90_rps", "/fibonacci/90 requests/s (c=64)", "higher"),
+    ("fib90_p99_ms", "/fibonacci/90 p99 (ms)", "lower"),
+    ("fib10000_p99_ms", "/fibonacci/10000 p99, c=1 (ms)", "lower"),
+]
+TARGETS = {
+    "hello_ratio": 4.0,
+    "idle_rss_mib": 32.0,
+    "peak_rss_mib": 48.0,
+    "ready_ms": 150.0,
+    "fib10000_p99_ms": 2.0,
+}
+
+
+def report(results: dict[str, dict[str, float]]) -> list[str]:
+    ours, base = results["argo-python"], results["fastapi-uvicorn"]
+    lines = [f"{'metric':34} {'argo-python':>12} {'fastapi':>12} {'ratio':>8}"]
+    for key, label, better in ROWS:
+        ratio = ours[key] / base[key] if better == "higher" else base[key] / ours[key]
+        lines.append(f"{label:34} {ours[key]:12.2f} {base[key]:12.2f} {ratio:7.2f}x")
+    hello_ratio = ours["hello_rps"] / base["hello_rps"]
+    checks = [
+        ("/hello throughput >= 4x baseline", hello_ratio >= TARGETS["hello_ratio"]),
+        ("idle RSS <= 32 MiB", ours["idle_rss_mib"] <= TARGETS["idle_rss_mib"]),
+        ("peak RSS <= 48 MiB", ours["peak_rss_mib"] <= TARGETS["peak_rss_mib"]),
+        ("ready <= 150 ms", ours["ready_ms"] <= TARGETS["ready_ms"]),
+        ("/fibonacci/10000 p99 <= 2 ms", ours["fib10000_p99_ms"] <= TARGETS["fib10000_p99_ms"]),
+    ]
+    lines.append("")
+    lines += [f"target {name:34} {'met' if ok else 'MISSED'}" for name, ok in checks]
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--json", type=Path, help="also write the medians as JSON here")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("bench: wrk is missing; install it with: apt-get install wrk")
+    if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
+        raise SystemExit("bench: needs two cores (one for the server, one for wrk)")
+
+    make_runtime_venv()
+    rounds: dict[str, list[dict[str, float]]] = {c.name: [] for c in CANDIDATES}
+    for index in range(args.rounds):
+        for candidate in CANDIDATES:
+            print(f"round {index + 1}/{args.rounds}: {candidate.name} ...", file=sys.stderr)
+            rounds[candidate.name].append(measure(candidate, args.duration))
+    medians = {
+        name: {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+        for name, runs in rounds.items()
+    }
+    print(
+        f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; median of {args.rounds} interleaved rounds, "
+        f"wrk -t1, {args.duration:g} s per run"
+    )
+    print("\n".join(report(medians)))
+    if args.json:
+        args.json.write_text(json.dumps({"rounds": rounds, "median": medians}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The `argo-gitops` command line: `set-image` edits a manifest, `publish` also commits and pushes
+it. Results go to stdout, progress and the one-line error to stderr; exit codes are in EXIT_CODES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import NoReturn
+
+from argo_gitops.errors import GitError, GitOpsError, InputError, SupersededError
+from argo_gitops.imageref import parse_image_ref
+from argo_gitops.manifest import read_manifest, set_image, write_manifest
+from argo_gitops.publish import Outcome, Target, publish
+
+PROG = "argo-gitops"
+EXIT_CODES = {
+    0: "done: the manifest has the image (updated, unchanged or published)",
+    InputError.exit_code: "bad input: arguments, image reference or manifest; nothing changed",
+    GitError.exit_code: "git failed (not a repository, dirty manifest, push refused or still "
+    "rejected after the retries, conflict outside the manifest)",
+    SupersededError.exit_code: "not pushed: the branch already deploys a build that is not older",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: {message} (see {self.prog} --help)\n")
+        raise SystemExit(InputError.exit_code)
+
+
+def _retries(text: str) -> int:
+    if not text.isdigit() or int(text) > 100:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 100, got {text!r}")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+    parser = _Parser(
+        prog=PROG,
+        description="Pin a container image in a Kubernetes Deployment manifest, the GitOps way.",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    set_image_cmd = commands.add_parser(
+        "set-image",
+        help="set a container's image in MANIFEST; prints updated or unchanged",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    publish_cmd = commands.add_parser(
+        "publish",
+        help="set-image, commit as github-actions[bot] and push (rebasing when the branch moved)",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for command in (set_image_cmd, publish_cmd):
+        command.add_argument("manifest", metavar="MANIFEST", type=Path, help="a Deployment file")
+        command.add_argument(
+            "image", metavar="IMAGE_REF", help="e.g. ghcr.io/owner/app:sha-1a2b3c4@sha256:..."
+        )
+        command.add_argument(
+            "--container", metavar="NAME", help="container to change (default: the only one)"
+        )
+    publish_cmd.add_argument("--remote", default="origin", help="git remote (default: origin)")
+    publish_cmd.add_argument("--branch", default="main", help="branch to push (default: main)")
+    publish_cmd.add_argument(
+        "--retries",
+        type=_retries,
+        default=3,
+        metavar="N",
+        help="fetch-rebase-push rounds after a rejected push (default: 3)",
+    )
+    return parser
+
+
+def _set_image(args: argparse.Namespace) -> str:
+    image = parse_image_ref(args.image)
+    text = read_manifest(args.manifest)
+    updated = set_image(text, image, args.container, str(args.manifest))
+    if updated == text:
+        return "unchanged"
+    write_manifest(args.manifest, updated)
+    return "updated"
+
+
+def _publish(args: argparse.Namespace) -> str:
+    image = parse_image_ref(args.image)
+    target = Target(remote=args.remote, branch=args.branch, retries=args.retries)
+    result = publish(args.manifest, image, args.container, target, _progress)
+    if result.outcome is Outcome.UNCHANGED:
+        return "unchanged"
+    return f"published {image.label} to {target.remote}/{target.branch} as {result.commit}"
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(f"{PROG}: {message}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    run = {"set-image": _set_image, "publish": _publish}[args.command]
+    try:
+        print(run(args))
+    except GitOpsError as error:
+        # One line, whatever a library put into the message.
+        message = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+        sys.stderr.write(f"{PROG}: {message}\n")
+        raise SystemExit(error.exit_code) from None

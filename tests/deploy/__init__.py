@@ -1,0 +1,1 @@
+"""Tests of k8s/, argocd/, tofu/ and infra/: valid offline, hardened and consistent."""
