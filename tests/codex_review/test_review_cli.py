@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.codex_review.fakes import GitRepo
 
 from codex_review.cli import main
-from conftest import GitRepo
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIM = ROOT / ".github" / "scripts" / "codex-review.py"

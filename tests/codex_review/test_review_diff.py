@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from tests.codex_review.fakes import GitRepo
 
 from codex_review.diff import DiffError, parse_diff
-from conftest import GitRepo
 
 
 def _added(diff: bytes) -> dict[str, dict[int, str]]:

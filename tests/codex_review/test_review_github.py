@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.codex_review.fakes import HEAD_SHA, PR_NUMBER, TOKEN, FakeGitHub, GitRepo
 
 from codex_review.cli import main
 from codex_review.comment import MARKER
 from codex_review.github import GitHubClient, GitHubError, GitHubForbiddenError
-from conftest import HEAD_SHA, PR_NUMBER, TOKEN, FakeGitHub, GitRepo
 
 STATE_BY_CODE = {
     "error": ("failure", "Critical issues found"),
