@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +311,12 @@ LONG_LINES = [
 )
 def test_long_repetitive_lines_are_reviewed(path: str, line: str, rules: set[str]) -> None:
     assert set(_rules_fired(path, line)) == rules
+
+
+def test_the_readme_rule_tables_list_every_rule_with_its_severity() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Codex code review") :]
+
+    for rule in all_rules():
+        row = next(line for line in section.splitlines() if line.startswith(f"| `{rule.id}`"))
+        assert f"| {rule.category} | {rule.severity.label}" in row
