@@ -38,6 +38,10 @@ class GitHubForbiddenError(GitHubError):
     """403 that is not a rate limit: the token may not write here (e.g. a fork's PR)."""
 
 
+class GitHubUnavailableError(GitHubError):
+    """5xx or no answer: the request may or may not have been applied."""
+
+
 @dataclass(frozen=True)
 class Comment:
     id: int
@@ -146,29 +150,41 @@ class GitHubClient:
     ) -> None:
         self._http.close()
 
-    def _request(self, method: str, url: str, payload: Any = None) -> httpx.Response:
+    def _request(
+        self, method: str, url: str, payload: Any = None, *, idempotent: bool = True
+    ) -> httpx.Response:
+        """Send with retries. A non-idempotent request (creating a comment) is not repeated
+        after a 5xx or a lost connection, which may have come after it was applied; the
+        caller decides. Rate-limit answers mean "not applied" and are always retried."""
         what = f"{method} {urlsplit(url).path or url}"
         for attempt in range(self._max_attempts):
-            last = attempt == self._max_attempts - 1
+            final = attempt == self._max_attempts - 1
             try:
                 response = self._http.request(method, url, json=payload)
             except httpx.TransportError as error:
-                if last:
-                    raise GitHubError(f"GitHub API {what} failed: {type(error).__name__}") from None
-                self._sleep(min(self._backoff * 2**attempt, MAX_DELAY_SECONDS))
+                if final or not idempotent:
+                    message = f"GitHub API {what} failed: {type(error).__name__}"
+                    raise GitHubUnavailableError(message) from None
+                self._sleep(self._backoff_delay(attempt))
                 continue
-            retryable = response.status_code >= 500 or _is_rate_limited(response)
-            if response.is_success or not retryable or last:
+            retry = _is_rate_limited(response) or (idempotent and response.status_code >= 500)
+            if not retry or final:
                 break
             wait = _retry_after(response, self._clock())
-            delay = wait if wait is not None else self._backoff * 2**attempt
-            self._sleep(min(delay, MAX_DELAY_SECONDS))
+            self._sleep(
+                min(wait, MAX_DELAY_SECONDS) if wait is not None else self._backoff_delay(attempt)
+            )
         if response.is_success:
             return response
         detail = f"GitHub API {what} answered {response.status_code}: {_message(response)}"
         if response.status_code == 403 and not _is_rate_limited(response):
             raise GitHubForbiddenError(detail)
+        if response.status_code >= 500:
+            raise GitHubUnavailableError(detail)
         raise GitHubError(detail)
+
+    def _backoff_delay(self, attempt: int) -> float:
+        return min(self._backoff * 2.0**attempt, MAX_DELAY_SECONDS)
 
     def _same_origin(self, url: str) -> bool:
         return urlsplit(url)[:2] == self._origin
@@ -187,9 +203,8 @@ class GitHubClient:
                 raise GitHubError("GitHub API pagination pointed to another origin; stopped")
 
     def create_comment(self, repository: str, number: int, body: str) -> Comment:
-        response = self._request(
-            "POST", f"repos/{repository}/issues/{number}/comments", {"body": body}
-        )
+        url = f"repos/{repository}/issues/{number}/comments"
+        response = self._request("POST", url, {"body": body}, idempotent=False)
         return _comment(response.json())
 
     def update_comment(self, repository: str, comment_id: int, body: str) -> Comment:
@@ -234,8 +249,15 @@ def publish(
         raise GitHubError("the pull request is not known (repository, number, head SHA)")
     existing = find_review_comment(client.iter_comments(pull.repository, pull.number))
     if existing is None:
-        comment = client.create_comment(pull.repository, pull.number, body)
-    else:
+        try:
+            comment = client.create_comment(pull.repository, pull.number, body)
+        except GitHubUnavailableError:
+            # The comment may exist anyway (a 502 after the write): look again before writing
+            # again, so that a flaky answer never leaves two review comments.
+            existing = find_review_comment(client.iter_comments(pull.repository, pull.number))
+            if existing is None:
+                comment = client.create_comment(pull.repository, pull.number, body)
+    if existing is not None:
         comment = client.update_comment(pull.repository, existing.id, body)
     client.create_status(pull.repository, pull.head_sha, status, comment.html_url or None)
     return Published(comment, existing is None, status)

@@ -92,6 +92,7 @@ class Scripted:
     headers: dict[str, str]
     body: Any
     times: int
+    apply: bool
 
 
 @dataclass
@@ -139,9 +140,13 @@ class FakeGitHub:
         headers: dict[str, str] | None = None,
         body: Any = None,
         times: int = 1,
+        apply: bool = False,
     ) -> None:
-        """Answer the next ``times`` matching requests with ``status`` instead of serving them."""
-        self.scripted.append(Scripted(method, path_pattern, status, headers or {}, body, times))
+        """Answer the next ``times`` matching requests with ``status`` instead of serving them
+        (``apply``: serve them, so the change happens, but still answer ``status``)."""
+        self.scripted.append(
+            Scripted(method, path_pattern, status, headers or {}, body, times, apply)
+        )
 
     def made(self, method: str, pattern: str = "") -> list[Recorded]:
         return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
@@ -187,6 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
                     and re.search(script.path_pattern, split.path)
                 ):
                     script.times -= 1
+                    if script.apply:
+                        _route(fake, method, split.path, parse_qs(split.query), body)
                     default = {"message": "scripted", "documentation_url": "https://docs"}
                     self._send(script.status, script.body or default, script.headers)
                     return

@@ -289,3 +289,30 @@ def test_an_unreachable_api_is_an_error_not_a_crash() -> None:
 
     with client, pytest.raises(GitHubError, match="failed: ConnectError"):
         list(client.iter_comments("octo-org/widgets", PR_NUMBER))
+
+
+def test_a_502_after_the_comment_was_created_does_not_duplicate_it(
+    git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
+) -> None:
+    github.fail("POST", r"/comments$", 502, apply=True)
+    diff = _pr_diff(git_repo, CODE["warning"])
+
+    assert _run(diff, git_repo.path, actions_env) == 0
+
+    assert len(github.comments[PR_NUMBER]) == 1
+    assert len(github.made("POST", r"/comments$")) == 1
+    assert len(github.made("PATCH")) == 1
+    assert github.statuses[0]["description"] == "Warnings found"
+
+
+def test_a_502_before_the_comment_was_created_creates_it_once(
+    git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
+) -> None:
+    github.fail("POST", r"/comments$", 502)
+    diff = _pr_diff(git_repo, CODE["warning"])
+
+    assert _run(diff, git_repo.path, actions_env) == 0
+
+    assert len(github.comments[PR_NUMBER]) == 1
+    assert len(github.made("POST", r"/comments$")) == 2
+    assert not github.made("PATCH")
