@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -316,3 +319,41 @@ def test_a_502_before_the_comment_was_created_creates_it_once(
     assert len(github.comments[PR_NUMBER]) == 1
     assert len(github.made("POST", r"/comments$")) == 2
     assert not github.made("PATCH")
+
+
+def test_the_workflow_command_line_publishes_through_the_shim(
+    git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
+) -> None:
+    # Exactly the workflow's step, as a separate process with the Actions environment.
+    diff = _pr_diff(git_repo, CODE["error"])
+    shim = Path(__file__).resolve().parents[2] / ".github" / "scripts" / "codex-review.py"
+    env = {"PATH": os.environ.get("PATH", ""), **actions_env}
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(shim),
+            "--diff",
+            str(diff),
+            "--repo-dir",
+            ".",
+            "--format",
+            "markdown",
+            "--output",
+            "codex-review.md",
+            "--fail-on",
+            "never",
+            "--github",
+        ],
+        cwd=git_repo.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert TOKEN not in done.stdout + done.stderr
+    body = (git_repo.path / "codex-review.md").read_text(encoding="utf-8")
+    assert github.comments[PR_NUMBER][0]["body"] == body
+    assert github.statuses[0]["state"] == "failure"
