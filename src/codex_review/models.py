@@ -28,10 +28,6 @@ class Severity(enum.IntEnum):
         raise ValueError(f"unknown severity {text!r} (expected error, warning or info)")
 
 
-# The seed's three categories, spelled as the seed's JSON spelled them.
-CATEGORIES: tuple[str, ...] = ("bugs", "security", "best_practices")
-
-
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One issue on one added line of the post-image file."""

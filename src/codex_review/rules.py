@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from codex_review.models import Severity
 
+# The seed's three categories, spelled as the seed's JSON spelled them.
 BUGS = "bugs"
 SECURITY = "security"
 BEST = "best_practices"

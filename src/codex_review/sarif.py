@@ -55,7 +55,6 @@ def render_sarif(review: Review) -> dict[str, Any]:
                     "driver": {
                         "name": "codex-review",
                         "version": __version__,
-                        "informationUri": "https://github.com/",
                         "rules": [_descriptor(rule) for rule in rules],
                     }
                 },
