@@ -36,7 +36,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 # Project layer: the project as a wheel (hatchling reads README.md for the package metadata),
 # installed under /stage with the venv's own layout and interpreter, so that the runtime stage
-# can add exactly these files on top of the unchanged dependency layer.
+# can add exactly these files on top of the unchanged dependency layer. The context holds the
+# service's package only: .dockerignore leaves out the deploy tool and the review bot.
 COPY README.md ./
 COPY src ./src
 RUN --mount=type=cache,target=/root/.cache/uv \

@@ -42,7 +42,18 @@ def test_build_context_holds_only_what_the_image_needs(context_files: list[str])
 
 @pytest.mark.parametrize(
     "part",
-    ["tests", "bench", ".git", ".venv", ".tools", "__pycache__", ".ruff_cache", ".mypy_cache"],
+    [
+        "tests",
+        "bench",
+        ".git",
+        ".venv",
+        ".tools",
+        "__pycache__",
+        ".ruff_cache",
+        ".mypy_cache",
+        "argo_gitops",
+        "codex_review",
+    ],
 )
 def test_build_context_leaves_out(context_files: list[str], part: str) -> None:
     assert [path for path in context_files if part in path.split("/")] == []
