@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter
 from typing import Protocol
 
 from argo_python import openapi
@@ -59,6 +59,7 @@ class App:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self._access_log = settings.access_log
         self.ready = True
         self.metrics = RequestMetrics()
         # F(n) for the largest allowed n must be printable as decimal text.
@@ -77,16 +78,17 @@ class App:
         }
 
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
-        started = time.perf_counter()
-        route, response = self.dispatch(scope.method, scope.path)
-        protocol.response_bytes(response.status, response.headers(), response.body)
-        elapsed = time.perf_counter() - started
-        self.metrics.observe(scope.method, route, response.status, elapsed)
-        if self.settings.access_log:
+        started = perf_counter()
+        method = scope.method
+        route, response = self.dispatch(method, scope.path)
+        protocol.response_bytes(response.status, response.headers, response.body)
+        elapsed = perf_counter() - started
+        self.metrics.observe(method, route, response.status, elapsed)
+        if self._access_log:
             access_log.info(
                 "request",
                 extra={
-                    "method": scope.method,
+                    "method": method,
                     "route": route,
                     "status": response.status,
                     "duration_ms": round(elapsed * 1000, 3),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 JSON = "application/json"
@@ -15,9 +15,12 @@ class Response:
     body: bytes
     content_type: str = JSON
     extra_headers: tuple[tuple[str, str], ...] = ()
+    # Built once: constant responses (the greeting, the 400s) are reused for every request.
+    headers: list[tuple[str, str]] = field(init=False, repr=False, compare=False)
 
-    def headers(self) -> list[tuple[str, str]]:
-        return [("content-type", self.content_type), *self.extra_headers]
+    def __post_init__(self) -> None:
+        headers = [("content-type", self.content_type), *self.extra_headers]
+        object.__setattr__(self, "headers", headers)
 
 
 def json_response(status: int, payload: Any) -> Response:
