@@ -73,7 +73,21 @@ CANDIDATES = [
 def make_runtime_venv() -> None:
     uv = shutil.which("uv") or str(ROOT / ".tools" / "uv")
     subprocess.run(
-        [uv, "sync", "--quiet", "--locked", "--no-dev", "--no-default-groups", "--no-editable"],
+        # uv keys its cache of the built project on pyproject.toml, not on src/: reinstalling
+        # the project makes every run measure the code as it is now. Bytecode is compiled as
+        # in the image (PYTHONDONTWRITEBYTECODE would otherwise recompile on every start).
+        [
+            uv,
+            "sync",
+            "--quiet",
+            "--locked",
+            "--no-dev",
+            "--no-default-groups",
+            "--no-editable",
+            "--reinstall-package",
+            "argo-python",
+            "--compile-bytecode",
+        ],
         cwd=ROOT,
         env={**os.environ, "UV_PROJECT_ENVIRONMENT": str(RUNTIME_VENV)},
         check=True,
