@@ -19,6 +19,11 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 _BOUNDS = (*(repr(b) for b in BUCKETS), "+Inf")
 _LABELS = ("method", "route", "status")
+# Any other method token a client sends is counted as "other": a label value per invented
+# method would let one client grow the series, and the pod's memory, without bound.
+METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
+)
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE_SIZE = resource.getpagesize()
 
@@ -39,7 +44,7 @@ class RequestMetrics:
         self._series: dict[tuple[str, str, int], _Series] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        key = (method, route, status)
+        key = (method if method in METHODS else "other", route, status)
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = _Series()

@@ -158,6 +158,20 @@ def test_metrics_count_requests_by_route_template_and_status(server: ServerProce
         assert families[name].samples[0].value > 0
 
 
+def test_invented_methods_share_one_metrics_label(server: ServerProcess) -> None:
+    for index in range(50):
+        assert server.request(f"X{index}", "/hello").status == 405
+    text = server.get("/metrics").body.decode()
+    methods = {
+        sample.labels["method"]
+        for family in text_string_to_metric_families(text)
+        if family.name == "http_requests"
+        for sample in family.samples
+    }
+    assert "other" in methods
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"}
+
+
 def test_service_name_sets_the_greeting() -> None:
     proc = ServerProcess.start(SERVICE_NAME="demo-api", FIB_MAX_N="50")
     try:
