@@ -229,15 +229,15 @@ class GitHubClient:
 
 
 def find_review_comment(comments: Iterator[Comment]) -> Comment | None:
-    """The bot's earlier comment: its body starts with the marker; a bot account's wins."""
-    fallback: Comment | None = None
+    """The bot's earlier comment: written by a bot account, its body starting with the marker.
+
+    A person's comment that carries the marker is never adopted: the review would then appear
+    under their name, and they could edit it afterwards.
+    """
     for comment in comments:
-        if not comment.body.lstrip().startswith(MARKER):
-            continue
-        if comment.by_bot:
+        if comment.by_bot and comment.body.lstrip().startswith(MARKER):
             return comment
-        fallback = fallback or comment
-    return fallback
+    return None
 
 
 def publish(

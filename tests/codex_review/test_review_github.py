@@ -84,6 +84,21 @@ def test_the_previous_comment_is_found_on_page_two_of_three(
     assert len(github.comments[PR_NUMBER]) == 250
 
 
+def test_a_persons_comment_carrying_the_marker_is_never_adopted(
+    git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
+) -> None:
+    github.add_comment(f"{MARKER}\nlooks like the bot, written by a person")
+    human_id = github.comments[PR_NUMBER][0]["id"]
+    diff = _pr_diff(git_repo, CODE["clean"])
+
+    assert _run(diff, git_repo.path, actions_env) == 0
+
+    assert not github.made("PATCH")
+    assert len(github.made("POST", r"/comments$")) == 1
+    assert github.comments[PR_NUMBER][0]["id"] == human_id
+    assert github.comments[PR_NUMBER][0]["body"].endswith("written by a person")
+
+
 def test_all_pages_are_read_before_creating_a_new_comment(
     git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
 ) -> None:
