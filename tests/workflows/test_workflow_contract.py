@@ -88,6 +88,16 @@ def test_ci_runs_make_test_with_the_locked_toolchain_and_a_cache(ci: dict[str, A
     }
 
 
+def test_ci_installs_opentofu_before_make_test(ci: dict[str, Any]) -> None:
+    # tests/deploy runs tofu (or terraform); GitHub's runner images ship neither, and with
+    # CI=true the tests' skip would fail the run.
+    steps = ci["jobs"]["test"]["steps"]
+    uses = [s.get("uses", "").split("@")[0] for s in steps]
+    tofu = uses.index("opentofu/setup-opentofu")
+    assert tofu < [s.get("name") for s in steps].index("make test")
+    assert steps[tofu]["with"]["tofu_wrapper"] is False  # plain stdout for the tests to parse
+
+
 # --- deploy.yml -----------------------------------------------------------------------------
 
 
