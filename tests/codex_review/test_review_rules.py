@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.workflows.workflow_files import load
 
 from codex_review.diff import ChangedFile, Hunk
 from codex_review.guidelines import DEFAULT_POLICY
@@ -14,20 +15,8 @@ from codex_review.models import Finding, Severity
 from codex_review.review import REDACTED, review_file
 from codex_review.rules import RULES_BY_LANGUAGE, RUST, SECRETS, Rule, all_rules
 
-# The workflow hands the bot these extensions (the seed's filter); every one has a language.
-WORKFLOW_EXTENSIONS = (
-    ".rs",
-    ".go",
-    ".js",
-    ".ts",
-    ".py",
-    ".java",
-    ".cpp",
-    ".c",
-    ".cs",
-    ".rb",
-    ".php",
-)
+# The extensions the review workflow hands the bot: each must have a language.
+WORKFLOW_EXTENSIONS = load("codex-review.yml")["jobs"]["review"]["env"]["REVIEW_EXTENSIONS"].split()
 
 
 def _file(path: str, text: str, added: set[int] | None = None) -> ChangedFile:
