@@ -1,8 +1,9 @@
 """The RSGI application: routing, handlers, readiness and per-request metrics and logs.
 
-Routes are a table (`ROUTES`) so that the OpenAPI document, the metrics labels and the tests
-all read the same source. Handlers are plain functions of the request path; nothing here
-knows about sockets or signals (see server.py).
+Fixed paths map to handlers in one table, and /fibonacci/{n} is matched by prefix; the route
+template is the metrics label, and route_templates() lets the tests check the OpenAPI document
+and the manifests' probes against that same table. Nothing here knows about sockets or
+signals (see server.py).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from time import perf_counter
 from typing import Protocol
 
@@ -37,20 +37,7 @@ class HTTPProtocol(Protocol):
     def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Route:
-    template: str
-    summary: str
-
-
-ROUTES = (
-    Route("/hello", "Greeting"),
-    Route("/fibonacci/{n}", "The n-th Fibonacci number, exact"),
-    Route("/healthz", "Liveness"),
-    Route("/readyz", "Readiness: 503 once shutdown has begun"),
-    Route("/metrics", "Prometheus metrics"),
-    Route("/openapi.json", "This API's OpenAPI 3.1 document"),
-)
+FIB_ROUTE = "/fibonacci/{n}"
 ALLOWED_METHODS = "GET"
 
 
@@ -69,12 +56,13 @@ class App:
         )
         self._max_n_digits = len(str(settings.fib_max_n))
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
-        self._static: dict[str, tuple[str, Callable[[], Response]]] = {
-            "/hello": ("/hello", lambda: hello),
-            "/healthz": ("/healthz", _healthy),
-            "/readyz": ("/readyz", self._readiness),
-            "/metrics": ("/metrics", self._metrics),
-            "/openapi.json": ("/openapi.json", _document(settings)),
+        # Fixed paths are their own route templates.
+        self._static: dict[str, Callable[[], Response]] = {
+            "/hello": lambda: hello,
+            "/healthz": _healthy,
+            "/readyz": self._readiness,
+            "/metrics": self._metrics,
+            "/openapi.json": _document(settings),
         }
 
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
@@ -97,11 +85,11 @@ class App:
 
     def dispatch(self, method: str, path: str) -> tuple[str, Response]:
         """Return the route template that matched (for labels) and the response."""
-        static = self._static.get(path)
-        if static is not None:
-            route, handler = static
+        handler = self._static.get(path)
+        if handler is not None:
+            route = path
         elif path.startswith(FIB_PREFIX):
-            route, handler = "/fibonacci/{n}", lambda: self._fibonacci(path[len(FIB_PREFIX) :])
+            route, handler = FIB_ROUTE, lambda: self._fibonacci(path[len(FIB_PREFIX) :])
         else:
             return UNMATCHED, error(404, "not_found", f"no route for {_clip(path)}")
         if method != "GET":
@@ -146,5 +134,7 @@ def _clip(text: str, limit: int = 100) -> str:
 
 
 def route_templates() -> list[str]:
-    """Every route template the service answers, for the manifests' consistency tests."""
-    return [route.template for route in ROUTES]
+    """Every route template the service answers, read from the dispatch table itself (for the
+    OpenAPI and the manifests' consistency tests)."""
+    app = App(Settings())
+    return [*app._static, FIB_ROUTE]
