@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import resource
 from bisect import bisect_left
+from functools import cache
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Seconds. The API answers in microseconds to a few milliseconds; the upper buckets catch stalls.
@@ -82,16 +83,20 @@ def _escape(value: str) -> str:
     return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
+@cache
+def _boot_time() -> float:
+    """Seconds since the epoch at boot: constant, so /proc/stat is read on the first scrape only."""
+    with open("/proc/stat", "rb") as boot_file:
+        return next(float(line.split()[1]) for line in boot_file if line.startswith(b"btime"))
+
+
 def process_metrics() -> list[str]:
     """The standard process_* metrics (as prometheus_client's process collector names them)."""
     try:
         with open("/proc/self/stat", "rb") as stat_file:
             # Fields after the command name, which is in parentheses and may contain spaces.
             fields = stat_file.read().rsplit(b")", 1)[1].split()
-        with open("/proc/stat", "rb") as boot_file:
-            boot_time = next(
-                float(line.split()[1]) for line in boot_file if line.startswith(b"btime")
-            )
+        boot_time = _boot_time()
         open_fds = len(os.listdir("/proc/self/fd"))
     except (OSError, StopIteration):  # not Linux: nothing to report
         return []
