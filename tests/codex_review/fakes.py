@@ -73,6 +73,15 @@ class GitRepo:
         self.commit("feature")
         return self.git("diff", "origin/main...HEAD")
 
+    def pr_diff_file(self, relative: str, before: str, after: str) -> Path:
+        """A pull request that changes one file from `before` to `after`; its diff, on disk."""
+        self.write(relative, before)
+        self.publish_base()
+        self.write(relative, after)
+        diff = self.path.parent / "pr_diff.txt"
+        diff.write_bytes(self.pr_diff())
+        return diff
+
 
 # --- a GitHub API stand-in ------------------------------------------------------------------------
 @dataclass

@@ -27,12 +27,7 @@ CODE = (
 
 @pytest.fixture
 def pr_diff(git_repo: GitRepo) -> Path:
-    git_repo.write("src/main.rs", "fn main() {}\n")
-    git_repo.publish_base()
-    git_repo.write("src/main.rs", CODE)
-    path = git_repo.path.parent / "pr_diff.txt"
-    path.write_bytes(git_repo.pr_diff())
-    return path
+    return git_repo.pr_diff_file("src/main.rs", "fn main() {}\n", CODE)
 
 
 def _env() -> dict[str, str]:
@@ -125,11 +120,7 @@ def test_fail_on_sets_the_exit_code(
 
 
 def test_fail_on_warning_passes_with_only_info(git_repo: GitRepo, tmp_path: Path) -> None:
-    git_repo.write("a.rs", "fn f() {}\n")
-    git_repo.publish_base()
-    git_repo.write("a.rs", "fn f() { let c = v.clone(); }\n")
-    diff = tmp_path / "d.txt"
-    diff.write_bytes(git_repo.pr_diff())
+    diff = git_repo.pr_diff_file("a.rs", "fn f() {}\n", "fn f() { let c = v.clone(); }\n")
 
     assert (
         main(["--diff", str(diff), "--fail-on", "warning", "--output", str(tmp_path / "o")], env={})
@@ -139,11 +130,11 @@ def test_fail_on_warning_passes_with_only_info(git_repo: GitRepo, tmp_path: Path
 
 def test_repo_dir_gives_the_whole_file_and_the_agents_md(git_repo: GitRepo, tmp_path: Path) -> None:
     git_repo.write("AGENTS.md", "## Review guidelines\n\n- Flag unwrap() as errors\n")
-    git_repo.write("src/a.rs", "/*\n  example:\n*/\nfn f() {}\n")
-    git_repo.publish_base()
-    git_repo.write("src/a.rs", "/*\n  example:\n  x.unwrap();\n*/\nfn f() { y.unwrap(); }\n")
-    diff = tmp_path / "d.txt"
-    diff.write_bytes(git_repo.pr_diff())
+    diff = git_repo.pr_diff_file(
+        "src/a.rs",
+        "/*\n  example:\n*/\nfn f() {}\n",
+        "/*\n  example:\n  x.unwrap();\n*/\nfn f() { y.unwrap(); }\n",
+    )
     output = tmp_path / "out.json"
 
     code = main(

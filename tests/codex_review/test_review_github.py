@@ -30,12 +30,7 @@ CODE = {
 
 
 def _pr_diff(git_repo: GitRepo, code: str) -> Path:
-    git_repo.write("src/main.rs", "fn main() {}\n")
-    git_repo.publish_base()
-    git_repo.write("src/main.rs", code)
-    diff = git_repo.path.parent / "pr_diff.txt"
-    diff.write_bytes(git_repo.pr_diff())
-    return diff
+    return git_repo.pr_diff_file("src/main.rs", "fn main() {}\n", code)
 
 
 def _run(diff: Path, repo: Path, env: dict[str, str], *extra: str) -> int:
