@@ -52,6 +52,9 @@ class Language:
 
 _C_LIKE = ("//", "/*")
 
+# JavaScript and TypeScript lex alike (template literals included).
+_JS_TOKENS = (_SLASH_LINE, _C_BLOCK, _BACKTICK_ESCAPED, _DQ_LINE, _SQ_LINE)
+
 LANGUAGES: tuple[Language, ...] = (
     Language(
         "rust",
@@ -84,13 +87,13 @@ LANGUAGES: tuple[Language, ...] = (
         "javascript",
         (".js",),
         _C_LIKE,
-        (_SLASH_LINE, _C_BLOCK, _BACKTICK_ESCAPED, _DQ_LINE, _SQ_LINE),
+        _JS_TOKENS,
     ),
     Language(
         "typescript",
         (".ts",),
         _C_LIKE,
-        (_SLASH_LINE, _C_BLOCK, _BACKTICK_ESCAPED, _DQ_LINE, _SQ_LINE),
+        _JS_TOKENS,
     ),
     Language(
         "java",
