@@ -68,6 +68,15 @@ RUN /app/.venv/bin/python -c "import granian.server.embed"
 
 # The project itself (about 0.1 MB): the layer a change under src/ rebuilds.
 COPY --from=builder /stage/app/.venv/ /app/.venv/
+
+# The build's identity, declared as late as possible: a new revision rebuilds only what
+# follows. The small bytecode step below sees these values, on purpose: buildah's layer cache
+# ignores build-arg values in LABEL (containers/buildah#5501) but not in RUN, so a podman
+# build with a new REVISION reruns that step and cannot reuse a LABEL with the old one.
+ARG VERSION=dev
+ARG REVISION=unknown
+ARG SOURCE=unknown
+
 RUN /app/.venv/bin/python -c "import argo_python.__main__, argo_python.server"
 
 ENV PATH=/app/.venv/bin:$PATH \
@@ -79,11 +88,6 @@ EXPOSE 8080
 # The server is PID 1 and handles SIGTERM itself (drain, then exit 0): exec form, no shell.
 STOPSIGNAL SIGTERM
 CMD ["/app/.venv/bin/argo-python"]
-
-# Last, so that a new revision changes metadata only and every layer above stays cached.
-ARG VERSION=dev
-ARG REVISION=unknown
-ARG SOURCE=unknown
 LABEL org.opencontainers.image.title="argo-python" \
       org.opencontainers.image.description="A small REST API shipped to Kubernetes through GitOps" \
       org.opencontainers.image.licenses="MIT" \

@@ -205,6 +205,24 @@ def test_rebuild_after_editing_src_reuses_every_layer_below_the_project(
     assert marker in shipped
 
 
+def test_rebuild_for_a_new_revision_relabels_and_reuses_every_layer_but_the_last(
+    engine: Engine, image: str, build_args: dict[str, str]
+) -> None:
+    revision = "fedcba9876543210fedcba9876543210fedcba98"
+    rebuilt = f"{TAG}-revision"
+    try:
+        engine.build(REPO, rebuilt, {**build_args, "REVISION": revision})
+        labels = engine.inspect("image", rebuilt)["Config"]["Labels"]
+        before = engine.inspect("image", image)["RootFS"]["Layers"]
+        after = engine.inspect("image", rebuilt)["RootFS"]["Layers"]
+    finally:
+        engine.run("rmi", rebuilt, check=False)
+
+    # A layer cache that ignored the new value would hand back the old label.
+    assert labels["org.opencontainers.image.revision"] == revision
+    assert (len(after), after[:-1]) == (len(before), before[:-1])
+
+
 def test_project_layer_is_small_and_the_added_size_is_reported(
     size_report: layers.SizeReport,
 ) -> None:
