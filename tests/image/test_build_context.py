@@ -19,7 +19,7 @@ pytestmark = pytest.mark.image
 
 PROBE = f"{TAG}-context"
 # Outside the context an edit would still invalidate layers; inside it a secret would leak.
-NEEDED = {"pyproject.toml", "uv.lock", "README.md", "src"}
+NEEDED = {"pyproject.toml", "uv.lock", "README.md", "src", "tools"}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,10 @@ def context_files(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> I
 
 def test_build_context_holds_only_what_the_image_needs(context_files: list[str]) -> None:
     assert {path.split("/", 1)[0] for path in context_files} == NEEDED
+    # Of tools/, only the build-time bytecode compiler (bootstrap_uv.py serves the Makefile).
+    assert [path for path in context_files if path.startswith("tools/")] == [
+        "tools/image_bytecode.py"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -42,10 +42,14 @@ def test_dockerfile_declares(line: str) -> None:
     assert line in DOCKERFILE.read_text().splitlines()
 
 
-def test_default_base_is_the_official_python_slim_image_shared_by_both_stages() -> None:
+def test_default_base_is_the_official_python_slim_image_shared_by_every_stage() -> None:
     stages = [i.arguments for i in instructions() if i.keyword == "FROM"]
     assert arg_default("BASE_IMAGE").startswith("python:3.11-slim")
-    assert stages == ["${BASE_IMAGE} AS builder", "${BASE_IMAGE} AS runtime"]
+    assert stages == [
+        "${BASE_IMAGE} AS builder",
+        "${BASE_IMAGE} AS bytecode",
+        "${BASE_IMAGE} AS runtime",
+    ]
 
 
 def test_command_is_exec_form_and_comes_last_but_for_metadata() -> None:

@@ -130,6 +130,30 @@ def test_every_module_loaded_while_serving_comes_from_build_time_bytecode(
     assert COMPILED_AT_START.findall(logs.stderr) == []
 
 
+def test_standard_library_zip_comes_before_its_directory_and_holds_whole_packages(
+    engine: Engine, image: str
+) -> None:
+    # A package in the zip is looked up only there: a module the server imports later (say
+    # concurrent.futures.thread, for asyncio's default executor) must be in it too.
+    program = (
+        "import json, pathlib, sys, sysconfig, zipfile, concurrent.futures.thread as later\n"
+        "stdlib = pathlib.Path(sysconfig.get_paths()['stdlib'])\n"
+        "archive = next(entry for entry in sys.path if entry.endswith('.zip'))\n"
+        "names = set(zipfile.ZipFile(archive).namelist())\n"
+        "packages = sorted({name.split('/')[0] for name in names if '/' in name})\n"
+        "expected = {path.relative_to(stdlib).with_suffix('.pyc').as_posix()\n"
+        "            for package in packages for path in (stdlib / package).rglob('*.py')}\n"
+        "first = sys.path.index(archive) < sys.path.index(str(stdlib))\n"
+        "print(json.dumps({'first': first, 'packages': packages,\n"
+        "    'missing': sorted(expected - names), 'later': type(later.__loader__).__name__}))"
+    )
+    found = json.loads(run_once(engine, image, "python", "-c", program))
+
+    assert found["first"] is True
+    assert {"asyncio", "concurrent", "logging"} <= set(found["packages"])
+    assert (found["missing"], found["later"]) == ([], "zipimporter")
+
+
 def test_image_declares_port_command_and_labels_from_build_args(engine: Engine, image: str) -> None:
     config = engine.inspect("image", image)["Config"]
     labels = config["Labels"]
@@ -234,6 +258,7 @@ def test_project_layer_is_small_and_the_added_size_is_reported(
     dependencies = max(below, key=lambda layer: layer.size)
     # What a change under src/ ships: the project's layers alone.
     assert sum(layer.size for layer in project) < layers.MB
+    assert size_report.added_size <= layers.TARGET_BYTES
     assert "/app/.venv" in dependencies.created_by
 
 
