@@ -7,22 +7,26 @@ finds every module that importing MODULE... loads (in a child interpreter, so th
 their imports count), compiles them and writes the files under DIR, each at the path it
 takes in the image (DIR/usr/local/lib/python311.zip, ...), for one COPY into the runtime stage:
 
-- standard modules go into the deflated `pythonXY.zip` that CPython already puts first on
-  `sys.path` for this use: about a third of the size of the same bytecode as loose files.
+- standard modules go into the deflated `pythonXY.zip` that CPython already puts ahead of
+  the standard-library directory on `sys.path` for this use: about a third of the size of
+  the same bytecode as loose files.
   A package in the zip is looked up only there, so it goes in whole; when that costs more
   than the loose bytecode of its loaded modules (`encodings` has 120 codecs and the server
   loads two), those are compiled in place instead;
-- every other module (the dependencies) gets its usual `__pycache__` file.
+- every other module (the dependencies; a file in the standard-library directory that links
+  elsewhere, such as Debian's sitecustomize) gets its usual `__pycache__` file.
 
-Every .pyc is an unchecked hash-based one: an image's sources never change, so the import
-system trusts it without reading the source's timestamp, which COPY need not preserve. Code
-objects keep the real source path, so tracebacks still show standard-library lines.
+The .pyc files are hash-based (PEP 552), so no source timestamp is involved, which COPY need
+not preserve: unchecked in the zip, which holds no sources; checked in place, so that an
+edited source still wins over its stale bytecode. Code objects keep the real source path, so
+tracebacks still show standard-library lines.
 Exit status: 0 done, 2 bad usage or a base image this cannot handle.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib.util
 import io
 import json
@@ -52,7 +56,9 @@ print(json.dumps(sorted(
 NOT_STDLIB = frozenset({"site-packages", "dist-packages", "lib-dynload"})
 # A fixed entry time keeps the zip byte-for-byte reproducible from the same sources.
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-UNCHECKED_HASH_FLAGS = 0b01  # the .pyc header's flags word (PEP 552)
+# The .pyc header's flags word (PEP 552): bit 0 hash-based, bit 1 check the source's hash.
+UNCHECKED_HASH_FLAGS = 0b01
+CHECKED_HASH_FLAGS = 0b11
 
 
 class UsageError(Exception):
@@ -89,12 +95,24 @@ def stdlib_zip() -> Path:
     raise UsageError(f"{name} is not on sys.path, so the interpreter would never read it")
 
 
-def bytecode(source: Path) -> bytes:
-    """Unchecked hash-based .pyc bytes for `source`, its real path kept in the code object."""
+@functools.cache
+def bytecode(source: Path, *, checked: bool = False) -> bytes:
+    """Hash-based .pyc bytes for `source`, its real path kept in the code object."""
     data = source.read_bytes()
+    # dont_inherit: not this script's `from __future__ import annotations`.
     code = compile(data, str(source), "exec", dont_inherit=True)
-    header = importlib.util.MAGIC_NUMBER + UNCHECKED_HASH_FLAGS.to_bytes(4, "little")
+    flags = CHECKED_HASH_FLAGS if checked else UNCHECKED_HASH_FLAGS
+    header = importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little")
     return header + importlib.util.source_hash(data) + marshal.dumps(code)
+
+
+def compiles(source: Path) -> bool:
+    """False for a file no import could load either (test data with deliberate errors)."""
+    try:
+        bytecode(source)
+    except (SyntaxError, ValueError):
+        return False
+    return True
 
 
 def deflated_size(sources: Iterable[Path]) -> int:
@@ -123,7 +141,7 @@ def plan(sources: Iterable[Path], stdlib: Path) -> Plan:
         else:
             packages.setdefault(parts[0], []).append(source)
     for package, loaded in sorted(packages.items()):
-        whole = sorted((stdlib / package).rglob("*.py"))
+        whole = sorted(path for path in (stdlib / package).rglob("*.py") if compiles(path))
         if deflated_size(whole) <= loose_size(loaded):
             zipped.update((_member(source, stdlib), source) for source in whole)
         else:
@@ -143,7 +161,7 @@ def write_in_place(root: Path, sources: Iterable[Path]) -> None:
     for source in sources:
         target = _under(root, Path(importlib.util.cache_from_source(str(source))))
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(bytecode(source))
+        target.write_bytes(bytecode(source, checked=True))
 
 
 def main(argv: list[str]) -> int:
@@ -154,6 +172,8 @@ def main(argv: list[str]) -> int:
     try:
         if not sys.flags.dont_write_bytecode:
             raise UsageError("run with python -B: this script's own imports need no bytecode")
+        if sys.pycache_prefix is not None:
+            raise UsageError("PYTHONPYCACHEPREFIX is set: the image's imports would not look there")
         if args.root.exists() and any(args.root.iterdir()):
             raise UsageError(f"--root {args.root} is not empty")
         archive = stdlib_zip()
@@ -176,6 +196,9 @@ def _under(root: Path, path: Path) -> Path:
 
 
 def _stdlib_parts(source: Path, stdlib: Path) -> tuple[str, ...] | None:
+    """The path of a standard module below `stdlib`; None for anything else."""
+    if not source.resolve().is_relative_to(stdlib.resolve()):
+        return None  # outside, or a link to configuration elsewhere
     try:
         parts = source.relative_to(stdlib).parts
     except ValueError:

@@ -52,19 +52,26 @@ def test_single_modules_go_into_the_zip_and_dependencies_stay_in_place(tmp_path:
         {
             "solo.py": REPETITIVE,
             "site-packages/dependency.py": REPETITIVE,
+            "dist-packages/debian_dependency.py": REPETITIVE,
             "lib-dynload/not_really.py": "x = 1\n",
         },
     )
-    elsewhere = _tree(tmp_path / "app", {"service.py": "x = 1\n"})
+    elsewhere = _tree(tmp_path / "app", {"service.py": "x = 1\n", "etc/customize.py": ""})
+    # Debian links sitecustomize.py in the standard library to a configuration file in /etc.
+    linked = stdlib / "sitecustomize.py"
+    linked.symlink_to(elsewhere["etc/customize.py"])
 
-    plan = image_bytecode.plan([*files.values(), *elsewhere.values()], stdlib)
+    plan = image_bytecode.plan([*files.values(), *elsewhere.values(), linked], stdlib)
 
     assert plan.zipped == {"solo.pyc": files["solo.py"]}
     assert plan.in_place == sorted(
         [
             files["site-packages/dependency.py"],
+            files["dist-packages/debian_dependency.py"],
             files["lib-dynload/not_really.py"],
             elsewhere["service.py"],
+            elsewhere["etc/customize.py"],
+            linked,
         ]
     )
 
@@ -80,6 +87,8 @@ def test_a_package_goes_in_whole_when_that_is_smaller_than_its_loaded_modules(
             "compact/used.py": REPETITIVE,
             "compact/lazy/__init__.py": "",
             "compact/lazy/later.py": "x = 1\n",
+            # Test data that no import could load either is left out, not a build failure.
+            "compact/tests/bad_syntax.py": "def broken(:\n",
         },
     )
 
@@ -112,7 +121,10 @@ def test_zipped_bytecode_is_imported_from_the_zip_and_tracebacks_show_the_source
     files = _tree(
         stdlib,
         {
-            "zipped_mod.py": "def fail():\n    raise ValueError('from the zipped module')\n",
+            "zipped_mod.py": (
+                "def fail():\n    raise ValueError('from the zipped module')\n\n"
+                "def typed(value: int) -> int:\n    return value\n"
+            ),
             "zipped_pkg/__init__.py": "",
             "zipped_pkg/later.py": "ANSWER = 42\n",
         },
@@ -128,6 +140,8 @@ def test_zipped_bytecode_is_imported_from_the_zip_and_tracebacks_show_the_source
         "import zipped_mod, zipped_pkg.later\n"
         "assert isinstance(zipped_mod.__loader__, zipimport.zipimporter)\n"
         "print(zipped_pkg.later.ANSWER)\n"
+        # Compiled with the module's own flags, not the tool's `from __future__` ones.
+        "assert zipped_mod.typed.__annotations__ == {'value': int, 'return': int}\n"
         "try:\n    zipped_mod.fail()\n"
         "except ValueError:\n    traceback.print_exc()\n"
     )
@@ -142,16 +156,53 @@ def test_zipped_bytecode_is_imported_from_the_zip_and_tracebacks_show_the_source
     )
 
 
-def test_bytecode_in_place_is_trusted_without_the_source_timestamp(tmp_path: Path) -> None:
-    source = _tree(tmp_path, {"trusted.py": "VALUE = 'compiled at build time'\n"})["trusted.py"]
+def test_bytecode_in_place_needs_no_timestamp_and_yields_to_an_edited_source(
+    tmp_path: Path,
+) -> None:
+    source = _tree(tmp_path, {"hashed.py": "VALUE = 'as built'\n"})["hashed.py"]
     image_bytecode.write_in_place(Path(source.anchor), [source])
-    # COPY need not keep timestamps: an edited, re-dated source must not matter.
-    source.write_text("VALUE = 'the source file'\n")
+    cached = importlib.util.cache_from_source(str(source))
+    # COPY need not keep timestamps: a re-dated but unchanged source still uses the bytecode.
+    os.utime(source, (0, 0))
+    program = "import hashed; print(hashed.VALUE)"
 
-    result = _run("-c", "import trusted; print(trusted.VALUE)", cwd=tmp_path)
+    unchanged = _run("-B", "-v", "-c", program, cwd=tmp_path)
+    source.write_text("VALUE = 'edited'\n")
+    edited = _run("-B", "-c", program, cwd=tmp_path)
 
-    assert Path(importlib.util.cache_from_source(str(source))).is_file()
-    assert result.stdout == "compiled at build time\n", result.stderr
+    assert unchanged.stdout == "as built\n", unchanged.stderr
+    assert f"# code object from '{cached}'" in unchanged.stderr
+    assert edited.stdout == "edited\n", edited.stderr
+
+
+def test_the_same_sources_give_the_same_zip_byte_for_byte(tmp_path: Path) -> None:
+    files = _tree(tmp_path / "stdlib", {"a.py": REPETITIVE, "b.py": "x = 1\n"})
+    members = {name + "c": path for name, path in files.items()}
+    first, second = tmp_path / "first.zip", tmp_path / "second.zip"
+
+    image_bytecode.write_zip(first, members)
+    os.utime(files["a.py"], (0, 0))
+    image_bytecode.write_zip(second, members)
+
+    assert first.read_bytes() == second.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        pytest.param([], "is not on sys.path", id="not-on-sys-path"),
+        pytest.param(["{existing}"], "already exists", id="base-ships-its-own"),
+    ],
+)
+def test_stdlib_zip_refuses_a_path_the_interpreter_would_not_use_as_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: list[str], message: str
+) -> None:
+    existing = tmp_path / f"python{sys.version_info.major}{sys.version_info.minor}.zip"
+    existing.write_bytes(b"")
+    monkeypatch.setattr(sys, "path", [entry.format(existing=existing) for entry in entries])
+
+    with pytest.raises(image_bytecode.UsageError, match=message):
+        image_bytecode.stdlib_zip()
 
 
 def test_the_tool_writes_the_stdlib_zip_at_its_sys_path_place_under_root(tmp_path: Path) -> None:
@@ -159,7 +210,9 @@ def test_the_tool_writes_the_stdlib_zip_at_its_sys_path_place_under_root(tmp_pat
 
     result = _run("-B", TOOL, "--root", root, "json")
 
-    archive = image_bytecode._under(root, image_bytecode.stdlib_zip())
+    # Where CPython on POSIX looks for it: <prefix>/lib/pythonXY.zip.
+    version = f"{sys.version_info.major}{sys.version_info.minor}"
+    archive = root / Path(sys.base_prefix).relative_to("/") / "lib" / f"python{version}.zip"
     assert result.returncode == 0, result.stderr
     assert "json/__init__.pyc" in zipfile.ZipFile(archive).namelist()
     imported = _run(
@@ -173,29 +226,38 @@ def test_the_tool_writes_the_stdlib_zip_at_its_sys_path_place_under_root(tmp_pat
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"),
+    ("flags", "args", "message"),
     [
-        pytest.param(["--root", "{out}", "json"], "run with python -B", id="without-B"),
-        pytest.param(["-B", "--root", "{full}", "json"], "is not empty", id="root-not-empty"),
+        pytest.param([], ["--root", "{out}", "json"], "run with python -B", id="without-B"),
+        pytest.param(["-B"], ["--root", "{full}", "json"], "is not empty", id="root-not-empty"),
         pytest.param(
-            ["-B", "--root", "{out}", "no_such_module_here"],
+            ["-B"],
+            ["--root", "{out}", "no_such_module_here"],
             "importing no_such_module_here failed",
             id="unknown-module",
         ),
-        pytest.param(["-B", "--root", "{out}"], "MODULE", id="no-module"),
+        pytest.param(["-B"], ["--root", "{out}"], "MODULE", id="no-module"),
+        pytest.param(
+            ["-B", "-X", "pycache_prefix={out}-cache"],
+            ["--root", "{out}", "json"],
+            "PYTHONPYCACHEPREFIX is set",
+            id="pycache-prefix",
+        ),
     ],
 )
 def test_bad_usage_exits_2_with_one_clear_message_and_writes_nothing(
-    tmp_path: Path, argv: list[str], message: str
+    tmp_path: Path, flags: list[str], args: list[str], message: str
 ) -> None:
     out, full = tmp_path / "out", tmp_path / "full"
     full.mkdir()
     (full / "kept").write_text("")
-    interpreter_flags = [arg for arg in argv if arg == "-B"]
-    tool_args = [arg.format(out=out, full=full) for arg in argv if arg != "-B"]
 
-    result = _run(*interpreter_flags, TOOL, *tool_args)
+    result = _run(
+        *(flag.format(out=out) for flag in flags),
+        TOOL,
+        *(arg.format(out=out, full=full) for arg in args),
+    )
 
     assert (result.returncode, message in result.stderr) == (2, True), result.stderr
-    assert not out.exists()
+    assert (out.exists(), [path.name for path in tmp_path.iterdir()]) == (False, ["full"])
     assert [path.name for path in full.iterdir()] == ["kept"]
