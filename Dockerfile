@@ -16,8 +16,9 @@ ARG UV_VERSION=0.13.9
 RUN python3 -m venv /opt/uv \
     && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 
-# No UV_COMPILE_BYTECODE: the runtime stage compiles exactly the modules the server imports,
-# rather than every module of every package (granian's ASGI/WSGI/CLI code is never loaded).
+# No UV_COMPILE_BYTECODE: the bytecode stage below compiles exactly the modules the server
+# imports, rather than every module of every package (granian's ASGI/WSGI/CLI code is never
+# loaded).
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
     UV_PYTHON=python3 \
     UV_PYTHON_DOWNLOADS=never \
@@ -50,8 +51,8 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # container cannot keep what it compiles, so every start would compile the ~125 standard
 # modules the server imports (0.2 s of CPU, about a second under the pod's CPU limit). This
 # stage compiles what the dependencies load: the standard modules into the deflated
-# pythonXY.zip that CPython puts first on sys.path (1.3 MB, where loose .pyc files take
-# 3.3 MB), the dependencies' modules into their __pycache__. The files land under /out at
+# pythonXY.zip that CPython searches before the standard-library directory (1.3 MB, where
+# loose .pyc files take 3.3 MB), the dependencies' modules into their __pycache__. The files land under /out at
 # their paths in the image, for one COPY. Inputs: the base, the dependency layer, the script.
 FROM ${BASE_IMAGE} AS bytecode
 COPY --from=builder /app/.venv /app/.venv

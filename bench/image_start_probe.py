@@ -7,7 +7,8 @@ the server's modules:
 - as built: the standard library from the image's pythonXY.zip (tools/image_bytecode.py);
 - loose .pyc: the zip hidden, the same modules read as loose .pyc files, written once to a
   PYTHONPYCACHEPREFIX in /tmp before the rounds (the layout before the zip);
-- no bytecode: the zip hidden and no cache, as the official image ships the standard library.
+- no bytecode: the zip hidden and no cache, as the official image ships the standard library
+  (but for the dozen standard modules the image keeps as loose .pyc files, which stay).
 
 Every layout starts through the same `python -c` wrapper, so they differ only in where the
 bytecode comes from. Prints one JSON object: layout -> metric -> one value per round, for the
