@@ -95,15 +95,19 @@ def stdlib_zip() -> Path:
     raise UsageError(f"{name} is not on sys.path, so the interpreter would never read it")
 
 
-@functools.cache
 def bytecode(source: Path, *, checked: bool = False) -> bytes:
     """Hash-based .pyc bytes for `source`, its real path kept in the code object."""
+    flags = CHECKED_HASH_FLAGS if checked else UNCHECKED_HASH_FLAGS
+    return importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little") + _compiled(source)
+
+
+@functools.cache
+def _compiled(source: Path) -> bytes:
+    """The source hash and marshalled code: the .pyc after its magic number and flags."""
     data = source.read_bytes()
     # dont_inherit: not this script's `from __future__ import annotations`.
     code = compile(data, str(source), "exec", dont_inherit=True)
-    flags = CHECKED_HASH_FLAGS if checked else UNCHECKED_HASH_FLAGS
-    header = importlib.util.MAGIC_NUMBER + flags.to_bytes(4, "little")
-    return header + importlib.util.source_hash(data) + marshal.dumps(code)
+    return importlib.util.source_hash(data) + marshal.dumps(code)
 
 
 def compiles(source: Path) -> bool:
@@ -181,11 +185,11 @@ def main(argv: list[str]) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    write_zip(_under(args.root, archive), work.zipped)
+    written = _under(args.root, archive)
+    write_zip(written, work.zipped)
     write_in_place(args.root, work.in_place)
     print(
-        f"{archive}: {len(work.zipped)} standard modules in "
-        f"{_under(args.root, archive).stat().st_size} bytes; "
+        f"{archive}: {len(work.zipped)} standard modules in {written.stat().st_size} bytes; "
         f"{len(work.in_place)} other modules compiled to __pycache__"
     )
     return 0
