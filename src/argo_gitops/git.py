@@ -33,6 +33,14 @@ class PushResult:
 
 
 @dataclass(frozen=True)
+class RebaseStop:
+    """A rebase stopped at a conflict: the commit it was applying and the conflicted paths."""
+
+    commit: str
+    conflicts: list[str]
+
+
+@dataclass(frozen=True)
 class Identity:
     name: str
     email: str
@@ -128,32 +136,28 @@ class Git:
         self.output("fetch", "--quiet", remote, f"+refs/heads/{branch}:{tracking}")
         return tracking
 
-    def rebase(self, upstream: str) -> bool:
-        """Rebase HEAD onto `upstream`: True when done, False when stopped at a conflict."""
+    def rebase(self, upstream: str) -> RebaseStop | None:
+        """Rebase HEAD onto `upstream`: None when done, where it stopped at a conflict."""
         return self._rebase_step("rebase", upstream)
 
-    def rebase_continue(self) -> bool:
+    def rebase_continue(self) -> RebaseStop | None:
         return self._rebase_step("rebase", "--continue")
 
-    def rebase_skip(self) -> bool:
+    def rebase_skip(self) -> RebaseStop | None:
         return self._rebase_step("rebase", "--skip")
 
     def rebase_abort(self) -> None:
         self.output("rebase", "--abort")
 
-    def rebasing_commit(self) -> str:
-        """The commit a stopped rebase is trying to apply."""
-        return self.output("rev-parse", "--verify", "REBASE_HEAD")
-
-    def conflicted_paths(self) -> list[str]:
-        return self.output("diff", "--name-only", "--diff-filter=U").splitlines()
-
-    def _rebase_step(self, *args: str) -> bool:
+    def _rebase_step(self, *args: str) -> RebaseStop | None:
         result = self.run(*args)
         if result.returncode == 0:
-            return True
-        if self.commit_of("REBASE_HEAD") is not None and self.conflicted_paths():
-            return False
+            return None
+        commit = self.commit_of("REBASE_HEAD")
+        if commit is not None:
+            conflicts = self.output("diff", "--name-only", "--diff-filter=U").splitlines()
+            if conflicts:
+                return RebaseStop(commit, conflicts)
         raise GitError(f"git rebase failed: {_first_line(result.stderr or result.stdout)}")
 
 

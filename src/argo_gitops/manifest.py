@@ -32,7 +32,6 @@ _NAMED_LISTS = ("containers", "initContainers")
 class ImageSlot:
     """The image scalar of one container: its value and where it sits in the text."""
 
-    deployment: str
     container: str
     current: str
     start: int
@@ -47,7 +46,12 @@ class ImageSlot:
 def find_image(text: str, container: str | None, source: str) -> ImageSlot:
     """Locate the image of `container` (default: the only container) of the Deployment in
     `text`; raise InputError saying why when there is no single such image."""
-    _load(text, source)  # rejects what the composer lets through, such as duplicate keys
+    return _locate(text, container, source)[0]
+
+
+def _locate(text: str, container: str | None, source: str) -> tuple[ImageSlot, list[Any]]:
+    """find_image, and the documents of `text` as plain data."""
+    documents = _load(text, source)  # also rejects what the composer lets through (duplicate keys)
     index, deployment = _only_deployment(_compose(text, source), source)
     name = _deployment_name(deployment)
     pod_spec: Node | None = deployment
@@ -74,8 +78,7 @@ def find_image(text: str, container: str | None, source: str) -> ImageSlot:
             f"{source}: the image of container {container_name!r} is a YAML anchor or alias; "
             "write the value in place"
         )
-    return ImageSlot(
-        deployment=name,
+    slot = ImageSlot(
         container=container_name,
         current=str(image.value),
         start=image.start_mark.index,
@@ -85,16 +88,16 @@ def find_image(text: str, container: str | None, source: str) -> ImageSlot:
         list_key=list_key,
         index=position,
     )
+    return slot, documents
 
 
 def set_image(text: str, image: ImageRef, container: str | None, source: str) -> str:
     """Return `text` with the container's image set to `image` (the same text if it already
     is); everything outside that one scalar is kept byte for byte."""
-    slot = find_image(text, container, source)
+    slot, expected = _locate(text, container, source)
     wanted = str(image)
     if slot.current == wanted:
         return text
-    expected = _load(text, source)
     pod_spec = expected[slot.document]
     for key in _POD_SPEC_PATH:
         pod_spec = pod_spec[key]
@@ -153,8 +156,8 @@ def _load(text: str, source: str) -> list[Any]:
 
 def _parses_to(text: str, expected: list[Any]) -> bool:
     try:
-        return list(YAML(typ="safe", pure=True).load_all(text)) == expected
-    except YAMLError:
+        return _load(text, "") == expected
+    except InputError:
         return False
 
 

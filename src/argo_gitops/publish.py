@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 from argo_gitops.errors import GitError, GitOpsError, InputError, SupersededError
-from argo_gitops.git import Git, Identity
+from argo_gitops.git import Git, Identity, RebaseStop
 from argo_gitops.imageref import ImageRef, parse_image_ref
 from argo_gitops.manifest import find_image, read_manifest, set_image, write_manifest
 
@@ -30,18 +30,17 @@ class Outcome(Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """Where the manifest change goes."""
+    """Where the manifest change goes (the defaults are the CLI's)."""
 
-    remote: str = "origin"
-    branch: str = "main"
-    retries: int = 3
+    remote: str
+    branch: str
+    retries: int
 
 
 @dataclass(frozen=True)
 class Published:
     outcome: Outcome
     commit: str | None = None
-    retries_used: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,10 +128,11 @@ def publish(
         return Published(Outcome.UNCHANGED)
     write_manifest(manifest, updated)
     git.output("commit", "--quiet", "--only", "--message", commit_message(image), "--", bump.path)
+    head = git.head()  # our bump commit, the newest local commit
     for retry in range(target.retries + 1):
         push = git.push(target.remote, target.branch)
         if push.pushed:
-            return Published(Outcome.PUBLISHED, git.head(), retry)
+            return Published(Outcome.PUBLISHED, head)
         if retry == target.retries:
             break
         log(
@@ -140,10 +140,10 @@ def publish(
             f"rebasing onto it (retry {retry + 1} of {target.retries})"
         )
         upstream = git.fetch(target.remote, target.branch)
-        _rebase(git, upstream, bump)
-        if git.head() == git.commit_of(upstream):
+        head = _rebase(git, upstream, bump, head)
+        if head == git.commit_of(upstream):
             # Our commit became empty: the branch already carries this exact image.
-            return Published(Outcome.UNCHANGED, retries_used=retry + 1)
+            return Published(Outcome.UNCHANGED)
     raise GitError(
         f"push to {target.remote}/{target.branch} still rejected after {target.retries} retries "
         f"({push.rejection})"
@@ -159,25 +159,27 @@ def _check_ready(git: Git, path: str, target: Target) -> None:
         raise GitError(f"{path} has uncommitted changes; commit or discard them first")
 
 
-def _rebase(git: Git, upstream: str, bump: _Bump) -> None:
-    """Rebase onto `upstream`, settling conflicts of our bump commit on the manifest; on any
-    failure the rebase is aborted, so the checkout is left as it was before."""
-    ours = git.head()  # the bump commit is the newest local commit
-    done = git.rebase(upstream)
-    while not done:
+def _rebase(git: Git, upstream: str, bump: _Bump, ours: str) -> str:
+    """Rebase our bump commit `ours` onto `upstream`, settling conflicts on the manifest, and
+    return the new HEAD; on any failure the rebase is aborted, so the checkout is left as it
+    was before."""
+    stop = git.rebase(upstream)
+    while stop is not None:
         try:
-            done = _settle_conflict(git, upstream, bump, ours)
+            stop = _settle_conflict(git, upstream, bump, ours, stop)
         except GitOpsError:
             git.rebase_abort()
             raise
+    return git.head()
 
 
-def _settle_conflict(git: Git, upstream: str, bump: _Bump, ours: str) -> bool:
-    """Resolve the stopped rebase by the newer-build rule; True when the rebase is done."""
-    conflicts = git.conflicted_paths()
-    if conflicts != [bump.path] or git.rebasing_commit() != ours:
+def _settle_conflict(
+    git: Git, upstream: str, bump: _Bump, ours: str, stop: RebaseStop
+) -> RebaseStop | None:
+    """Resolve the stopped rebase by the newer-build rule; None when the rebase is done."""
+    if stop.conflicts != [bump.path] or stop.commit != ours:
         raise GitError(
-            f"rebase onto {upstream} conflicts in {', '.join(conflicts)}; resolve it by hand"
+            f"rebase onto {upstream} conflicts in {', '.join(stop.conflicts)}; resolve it by hand"
         )
     source = f"{upstream}:{bump.path}"
     theirs_text = git.show(upstream, bump.path)
