@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import shlex
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,14 +89,29 @@ def test_ci_runs_make_test_with_the_locked_toolchain_and_a_cache(ci: dict[str, A
     }
 
 
+@pytest.mark.parametrize("path", workflow_paths(), ids=lambda path: path.name)
+def test_every_workflow_sets_up_the_makefiles_uv_and_the_projects_python(path: Path) -> None:
+    pins = {
+        "astral-sh/setup-uv": ("version", _uv_version()),
+        "actions/setup-python": ("python-version", _python_version()),
+    }
+    steps = [s for job in load(path.name)["jobs"].values() for s in job.get("steps", [])]
+    found = [
+        (action, s["with"][key], wanted)
+        for s in steps
+        for action, (key, wanted) in pins.items()
+        if str(s.get("uses", "")).split("@")[0] == action
+    ]
+    assert [(action, got) for action, got, wanted in found if got != wanted] == []
+
+
 def test_ci_installs_opentofu_before_make_test(ci: dict[str, Any]) -> None:
     # tests/deploy runs tofu (or terraform); GitHub's runner images ship neither, and with
     # CI=true the tests' skip would fail the run.
-    steps = ci["jobs"]["test"]["steps"]
-    uses = [s.get("uses", "").split("@")[0] for s in steps]
-    tofu = uses.index("opentofu/setup-opentofu")
-    assert tofu < [s.get("name") for s in steps].index("make test")
-    assert steps[tofu]["with"]["tofu_wrapper"] is False  # plain stdout for the tests to parse
+    job = ci["jobs"]["test"]
+    tofu = step(job, uses="opentofu/setup-opentofu")
+    assert step_index(job, tofu) < step_index(job, step(job, name="make test"))
+    assert tofu["with"]["tofu_wrapper"] is False  # plain stdout for the tests to parse
 
 
 # --- deploy.yml -----------------------------------------------------------------------------
