@@ -7,9 +7,9 @@ the AGENTS.md guidance; the engine decides what to analyse and reports only adde
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from codex_review.diff import ChangedFile
 from codex_review.guidelines import DEFAULT_POLICY, FilePolicy, Guidance, Guidelines
@@ -22,9 +22,20 @@ MAX_CODE_CHARS = 300
 REDACTED = "[REDACTED]"
 _SUPPRESS = re.compile(r"codex-review:[ \t]*ignore(?:\[(?P<ids>[^\]\n]*)\])?", re.IGNORECASE)
 _ALL_RULES: frozenset[str] = frozenset({"*"})
+# ASCII only, unlike str.lower(), which can lengthen a string ("İ" becomes two characters) and
+# so shift every later offset; the rules' needles are ASCII.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _SECRET_NEEDLES: tuple[str, ...] = tuple(
     needle for rule in SECRETS if not rule.ignore_case for needle in rule.needles
 )
+_SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
+    needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
+)
+
+
+def _fold(text: str) -> str:
+    """`text` with ASCII letters lower-cased and every offset unchanged."""
+    return text.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True)
@@ -61,19 +72,6 @@ class Review:
         counts = ", ".join(_counted(self.count(s), s) for s in sorted(Severity, reverse=True))
         noun = "issue" if total == 1 else "issues"
         return f"Code review completed with {total} {noun} found ({counts})"
-
-
-@dataclass(frozen=True, slots=True)
-class _RuleSet:
-    """The enabled rules of one file, and whether any needs the case-folded source."""
-
-    rules: tuple[Rule, ...]
-    folded: bool
-
-
-@lru_cache(maxsize=256)
-def _rule_set(rules: tuple[Rule, ...]) -> _RuleSet:
-    return _RuleSet(rules, any(rule.ignore_case for rule in rules))
 
 
 def _segments(changed: ChangedFile, source: str | None) -> list[tuple[str, int]]:
@@ -122,11 +120,14 @@ def _candidate_lines(
     return found
 
 
-def _suppressions(views: Views, first: int, language: Language | None) -> dict[int, frozenset[str]]:
-    """Line -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all)."""
+def _suppressions(
+    views: Views, folded: str, first: int, language: Language | None
+) -> dict[int, frozenset[str]]:
+    """Line -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all);
+    `folded` is the source, case-folded."""
     silenced: dict[int, frozenset[str]] = {}
     text = views.source
-    if "codex-review" not in text.lower():
+    if "codex-review" not in folded:
         return silenced
     for match in _SUPPRESS.finditer(text):
         if language is not None and not views.in_comment(match.start()):
@@ -164,7 +165,10 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    return any(needle in line for needle in _SECRET_NEEDLES) or "passw" in line.lower()
+    if any(needle in line for needle in _SECRET_NEEDLES):
+        return True
+    folded = _fold(line)
+    return any(needle in folded for needle in _SECRET_FOLDED_NEEDLES)
 
 
 def _code(line: str) -> str:
@@ -178,15 +182,15 @@ def review_file(changed: ChangedFile, source: str | None, policy: FilePolicy) ->
     """Findings on the added lines of one file, sorted by line and then rule-table order."""
     language = language_for(changed.path)
     table = RULES_BY_LANGUAGE.get(language.name, ()) if language is not None else ()
-    rules = _rule_set(tuple(rule for rule in (*table, *SECRETS) if policy.enabled(rule)))
+    rules = [rule for rule in (*table, *SECRETS) if policy.enabled(rule)]
     wanted = frozenset(number for hunk in changed.hunks for number in hunk.added)
     findings: list[Finding] = []
     for text, first in _segments(changed, source):
         views = scan(text, language)
-        silenced = _suppressions(views, first, language)
+        folded = _fold(views.source)
+        silenced = _suppressions(views, folded, first, language)
         hits: list[tuple[int, int, Rule, str]] = []
-        folded = views.source.lower() if rules.folded else ""
-        for order, rule in enumerate(rules.rules):
+        for order, rule in enumerate(rules):
             view = views.source if rule.on_source else views.code
             positions = _positions(folded if rule.ignore_case else view, rule.needles)
             for line, (start, end) in _candidate_lines(view, positions, first, wanted).items():

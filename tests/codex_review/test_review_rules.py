@@ -181,6 +181,13 @@ def test_code_after_a_closed_string_is_still_reviewed() -> None:
     assert _rules_fired("a.rs", 'let s = "a"; let v = x.unwrap();') == ["rust-unwrap"]
 
 
+def test_case_blind_rules_still_fire_below_letters_that_lower_casing_lengthens() -> None:
+    # "İ".lower() is two characters: offsets from a lower-cased copy would miss the line below.
+    text = "label = '" + "İ" * 41 + "'\n" + 'print("password", pw)\nz = 2'
+
+    assert "py-print-password" in _rules_fired("a.py", text)
+
+
 def test_a_block_comment_opened_above_the_hunk_is_known_from_the_post_image_file() -> None:
     source = "/*\n * usage:\n *   let v = x.unwrap();\n */\nfn main() {}\n"
     changed = ChangedFile("src/a.rs", (Hunk(3, (" *   let v = x.unwrap();",), (3,)),))
