@@ -11,7 +11,7 @@ import html
 import re
 
 from codex_review.context import PullRequest
-from codex_review.guidelines import Directive, Guidelines, parse_bullet
+from codex_review.guidelines import Guidelines
 from codex_review.models import Finding, Severity
 from codex_review.review import Review
 
@@ -129,9 +129,9 @@ def _guideline_block(guidelines: Guidelines, files: tuple[str, ...]) -> list[str
     shown = ", ".join(code_span(path, limit=120) for path in files[:10])
     more = f" and {len(files) - 10} more" if len(files) > 10 else ""
     lines = [f"{code_span(guidelines.path)} applies to {shown}{more}:", ""]
+    enforced_bullets = {directive.text for directive in guidelines.directives}
     for bullet in guidelines.bullets:
-        parsed = parse_bullet(bullet)
-        enforced = " *(enforced by the bot)*" if isinstance(parsed, Directive) else ""
+        enforced = " *(enforced by the bot)*" if bullet in enforced_bullets else ""
         lines.append(f"- [ ] {escape_guideline(bullet)}{enforced}")
     for problem in guidelines.problems:
         lines.append(

@@ -32,7 +32,6 @@ class PullRequest:
     repository: str | None = None
     number: int | None = None
     head_sha: str | None = None
-    base_ref: str | None = None
     server_url: str = DEFAULT_SERVER_URL
 
     def blob_url(self, path: str, line: int) -> str | None:
@@ -62,7 +61,7 @@ def _event(path: str) -> Mapping[str, object]:
     return event
 
 
-def _pull_request_fields(event: Mapping[str, object]) -> tuple[int, str, str]:
+def _pull_request_fields(event: Mapping[str, object]) -> tuple[int, str]:
     pull = event.get("pull_request")
     if not isinstance(pull, dict):
         raise ContextError(
@@ -71,16 +70,12 @@ def _pull_request_fields(event: Mapping[str, object]) -> tuple[int, str, str]:
         )
     number = pull.get("number", event.get("number"))
     head = pull.get("head")
-    base = pull.get("base")
     sha = head.get("sha") if isinstance(head, dict) else None
-    ref = base.get("ref") if isinstance(base, dict) else None
     if not isinstance(number, int) or number <= 0:
         raise ContextError("GITHUB_EVENT_PATH: pull_request.number is missing or not a number")
     if not isinstance(sha, str) or not _SHA.match(sha):
         raise ContextError("GITHUB_EVENT_PATH: pull_request.head.sha is missing or not a SHA")
-    if not isinstance(ref, str) or not ref:
-        raise ContextError("GITHUB_EVENT_PATH: pull_request.base.ref is missing")
-    return number, sha, ref
+    return number, sha
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -94,11 +89,11 @@ def pull_request_from_env(env: Mapping[str, str]) -> PullRequest:
     """Best effort for rendering: whatever the environment tells, nothing required."""
     repository = env.get("GITHUB_REPOSITORY") or None
     server_url = (env.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/")
-    number = sha = ref = None
+    number = sha = None
     if env.get("GITHUB_EVENT_PATH"):
         with contextlib.suppress(ContextError):
-            number, sha, ref = _pull_request_fields(_event(env["GITHUB_EVENT_PATH"]))
-    return PullRequest(repository, number, sha, ref, server_url)
+            number, sha = _pull_request_fields(_event(env["GITHUB_EVENT_PATH"]))
+    return PullRequest(repository, number, sha, server_url)
 
 
 def github_from_env(env: Mapping[str, str]) -> GitHubSettings:
@@ -112,8 +107,6 @@ def github_from_env(env: Mapping[str, str]) -> GitHubSettings:
     event_path = env.get("GITHUB_EVENT_PATH", "")
     if not event_path:
         raise ContextError("GITHUB_EVENT_PATH: not set (path of the pull_request event JSON)")
-    number, sha, ref = _pull_request_fields(_event(event_path))
-    pull = PullRequest(
-        repository, number, sha, ref, _url(env, "GITHUB_SERVER_URL", DEFAULT_SERVER_URL)
-    )
+    number, sha = _pull_request_fields(_event(event_path))
+    pull = PullRequest(repository, number, sha, _url(env, "GITHUB_SERVER_URL", DEFAULT_SERVER_URL))
     return GitHubSettings(token.strip(), _url(env, "GITHUB_API_URL", DEFAULT_API_URL), pull)

@@ -22,17 +22,14 @@ class CommitStatus:
 
 
 # worst severity found -> status; None means no finding at all (info findings included).
-STATUS_TABLE: tuple[tuple[Severity | None, CommitStatus], ...] = (
-    (Severity.ERROR, CommitStatus("failure", "Critical issues found")),
-    (Severity.WARNING, CommitStatus("success", "Warnings found")),
-    (Severity.INFO, CommitStatus("success", "No issues found")),
-    (None, CommitStatus("success", "No issues found")),
-)
+STATUS_TABLE: dict[Severity | None, CommitStatus] = {
+    Severity.ERROR: CommitStatus("failure", "Critical issues found"),
+    Severity.WARNING: CommitStatus("success", "Warnings found"),
+    Severity.INFO: CommitStatus("success", "No issues found"),
+    None: CommitStatus("success", "No issues found"),
+}
 
 
 def commit_status(worst: Severity | None) -> CommitStatus:
     """The status for a review whose most severe finding is ``worst``."""
-    for severity, status in STATUS_TABLE:
-        if severity is worst:
-            return status
-    raise AssertionError(f"no status for {worst!r}")  # pragma: no cover - the table is total
+    return STATUS_TABLE[worst]

@@ -15,7 +15,7 @@ from codex_review.render import render
 from codex_review.review import GuidelineGroup, Review
 from codex_review.rules import all_rules
 
-PULL = PullRequest("octo-org/widgets", 7, "a" * 40, "main", "https://github.example")
+PULL = PullRequest("octo-org/widgets", 7, "a" * 40, "https://github.example")
 
 
 def _finding(**changes: object) -> Finding:
