@@ -41,6 +41,11 @@ FIB_ROUTE = "/fibonacci/{n}"
 ALLOWED_METHODS = "GET"
 
 
+_HEALTHY = json_response(200, {"status": "ok"})
+_READY = json_response(200, {"status": "ready"})
+_DRAINING = error(503, "shutting_down", "the server is draining and takes no new work")
+
+
 class App:
     """An RSGI application (granian calls `__rsgi__` once per HTTP request)."""
 
@@ -56,13 +61,14 @@ class App:
         )
         self._max_n_digits = len(str(settings.fib_max_n))
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
-        # Fixed paths are their own route templates.
+        document = json_response(200, openapi.document(settings))
+        # Fixed paths are their own route templates; constant answers are built once, here.
         self._static: dict[str, Callable[[], Response]] = {
             "/hello": lambda: hello,
-            "/healthz": _healthy,
+            "/healthz": lambda: _HEALTHY,
             "/readyz": self._readiness,
             "/metrics": self._metrics,
-            "/openapi.json": _document(settings),
+            "/openapi.json": lambda: document,
         }
 
     async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
@@ -112,21 +118,10 @@ class App:
         return Response(200, b'{"n":%d,"result":%d}' % (n, fibonacci(n)))
 
     def _readiness(self) -> Response:
-        if self.ready:
-            return json_response(200, {"status": "ready"})
-        return error(503, "shutting_down", "the server is draining and takes no new work")
+        return _READY if self.ready else _DRAINING
 
     def _metrics(self) -> Response:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
-
-
-def _healthy() -> Response:
-    return json_response(200, {"status": "ok"})
-
-
-def _document(settings: Settings) -> Callable[[], Response]:
-    body = json_response(200, openapi.document(settings)).body
-    return lambda: Response(200, body)
 
 
 def _clip(text: str, limit: int = 100) -> str:
