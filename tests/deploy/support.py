@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
@@ -14,13 +15,13 @@ import hcl2
 import jsonschema
 import pytest
 import yaml
+from tests.image.dockerfile import arg_default
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S_DIR = ROOT / "k8s"
 ARGOCD_DIR = ROOT / "argocd"
 TOFU_DIR = ROOT / "tofu"
 INFRA_DIR = ROOT / "infra"
-DOCKERFILE = ROOT / "Dockerfile"
 
 # Kubernetes versions whose official schemas every manifest must pass (strict: no unknown
 # field). The oldest is the oldest release the manifests use a feature of (the PDB's
@@ -43,7 +44,13 @@ HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=
 
 
 def load_manifest(path: Path) -> dict[str, Any]:
-    """The one Kubernetes object a manifest file holds (one resource per file)."""
+    """The one Kubernetes object a manifest file holds (one resource per file); a copy of its
+    once-parsed data, which the caller may change."""
+    return copy.deepcopy(_parsed_manifest(path))
+
+
+@cache
+def _parsed_manifest(path: Path) -> dict[str, Any]:
     documents = [doc for doc in yaml.safe_load_all(path.read_text()) if doc is not None]
     assert len(documents) == 1, f"{path.name} must hold exactly one object"
     document: dict[str, Any] = documents[0]
@@ -74,6 +81,12 @@ def container_env() -> dict[str, str]:
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
+    """An HCL file as data: a copy of its once-parsed form, which the caller may change."""
+    return copy.deepcopy(_parsed_hcl(path))
+
+
+@cache
+def _parsed_hcl(path: Path) -> dict[str, Any]:
     result: dict[str, Any] = hcl2.loads(path.read_text(), serialization_options=HCL_OPTIONS)
     return result
 
@@ -93,16 +106,7 @@ def tofu_resource(kind: str) -> dict[str, Any]:
 
 def dockerfile_ids() -> tuple[int, int]:
     """The image's non-root UID and GID, from the Dockerfile's ARG defaults."""
-    if not DOCKERFILE.exists():
-        pytest.skip("no Dockerfile at the repository root yet (the image is built from it)")
-    text = DOCKERFILE.read_text()
-    found = {
-        name: int(match[1])
-        for name in ("APP_UID", "APP_GID")
-        if (match := re.search(rf"^ARG\s+{name}=(\d+)\s*$", text, re.MULTILINE))
-    }
-    assert set(found) == {"APP_UID", "APP_GID"}, "Dockerfile must set ARG APP_UID= and APP_GID="
-    return found["APP_UID"], found["APP_GID"]
+    return int(arg_default("APP_UID")), int(arg_default("APP_GID"))
 
 
 def tofu_binary() -> str:

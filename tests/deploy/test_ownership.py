@@ -73,10 +73,11 @@ def comparable(obj: dict[str, Any]) -> dict[str, Any]:
     the provider is configured to leave alone."""
     result = copy.deepcopy(obj)
     metadata = result["metadata"]
+    ignored = _ignored_annotation_patterns()
     annotations = {
         key: value
         for key, value in metadata.pop("annotations", {}).items()
-        if not any(pattern.search(key) for pattern in _ignored_annotation_patterns())
+        if not any(pattern.search(key) for pattern in ignored)
     }
     if annotations:
         metadata["annotations"] = annotations
