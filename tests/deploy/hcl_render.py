@@ -163,6 +163,9 @@ def render_block(
             objects = [render_block(item, item["__scope__"], name) for item in blocks]
             if name in LIST_BLOCKS and (parent, name) not in SINGLE_IN_PARENT:
                 rendered[LIST_BLOCKS[name]] = objects
+            elif len(objects) > 1:
+                # A block the API holds once, written twice: rendering one would hide the other.
+                raise UnsupportedExpressionError(f"{name} block repeated in {parent or 'resource'}")
             elif objects:
                 rendered[camel(name)] = objects[0]
             continue

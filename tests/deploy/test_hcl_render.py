@@ -87,3 +87,9 @@ def test_string_template_is_refused() -> None:
     body = _block('metadata {\n  name = "prefix-${each.key}"\n}\n')
     with pytest.raises(UnsupportedExpressionError):
         render_block(body, SCOPE)
+
+
+def test_a_block_the_api_holds_once_written_twice_is_refused() -> None:
+    body = _block('metadata {\n  name = "a"\n}\nmetadata {\n  name = "b"\n}\n')
+    with pytest.raises(UnsupportedExpressionError, match="metadata block repeated"):
+        render_block(body, SCOPE)
