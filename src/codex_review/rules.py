@@ -64,6 +64,21 @@ class Rule:
         object.__setattr__(self, "unless_regex", unless)
 
 
+_LOG_MESSAGE = "Don't log passwords or sensitive data"
+
+
+def _logs_password(
+    rule_id: str, call: str, message: str = _LOG_MESSAGE, names: tuple[str, ...] = ()
+) -> Rule:
+    """A call (`call`, a regex) whose arguments mention a password. Its candidate lines are
+    found by the word itself, in any case (it is much rarer than the call), so the needle, the
+    requirement and ignore_case belong together."""
+    return Rule(
+        rule_id, SECURITY, ERROR, message, call, _SENSITIVE_NEEDLES,
+        requires=_SENSITIVE, names=names, ignore_case=True,
+    )  # fmt: skip
+
+
 # --- Rust: the seed's nine rules, with the seed's categories and messages -----------------------
 RUST: tuple[Rule, ...] = (
     Rule("rust-unwrap", BEST, WARNING,
@@ -89,14 +104,9 @@ RUST: tuple[Rule, ...] = (
          "Unsafe block detected - ensure it's necessary and safe",
          r"(?<![\w])unsafe\s*(?:\{|fn\b|impl\b|trait\b|extern\b)", ("unsafe",),
          names=("unsafe",)),
-    Rule("rust-println-password", SECURITY, ERROR,
-         "Don't log passwords or sensitive data",
-         r"(?<![\w])e?println!\s*\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
-    Rule("rust-dbg-password", SECURITY, ERROR,
-         "Don't include passwords in debug output",
-         r"(?<![\w])dbg!\s*\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         names=("dbg!", "dbg"), ignore_case=True),
+    _logs_password("rust-println-password", r"(?<![\w])e?println!\s*\("),
+    _logs_password("rust-dbg-password", r"(?<![\w])dbg!\s*\(",
+                   message="Don't include passwords in debug output", names=("dbg!", "dbg")),
 )  # fmt: skip
 
 # --- Go ------------------------------------------------------------------------------------------
@@ -109,11 +119,10 @@ GO: tuple[Rule, ...] = (
          "Check for errors before defer: the error returned by this deferred call is dropped",
          r"^[ \t]*defer\s+[\w.\[\]]+\.(?:Close|Flush|Sync|Commit)\(\)\s*;?\s*$", ("defer",),
          names=("defer", "defer Close()")),
-    Rule("go-password-format", SECURITY, ERROR,
-         "Don't include passwords in formatted strings",
-         r"\b(?:fmt\.(?:S|F|)print(?:f|ln)?|fmt\.Errorf|log\.(?:Print|Fatal|Panic)(?:f|ln)?"
-         r"|slog\.\w+|errors\.New)\s*\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
+    _logs_password("go-password-format",
+                   r"\b(?:fmt\.(?:S|F|)print(?:f|ln)?|fmt\.Errorf"
+                   r"|log\.(?:Print|Fatal|Panic)(?:f|ln)?|slog\.\w+|errors\.New)\s*\(",
+                   message="Don't include passwords in formatted strings"),
     Rule("go-panic", BUGS, WARNING,
          "Avoid panic in production code, return an error",
          r"(?<![\w.])panic\(", ("panic(",), names=("panic()", "panic(")),
@@ -160,11 +169,9 @@ PYTHON: tuple[Rule, ...] = (
     Rule("py-tls-verify-off", SECURITY, ERROR,
          "verify=False disables TLS certificate verification",
          r"\bverify\s*=\s*False\b", ("verify",), names=("verify=False",)),
-    Rule("py-print-password", SECURITY, ERROR,
-         "Don't log passwords or sensitive data",
-         r"(?<![\w.])print\(|\b(?:log|logger|logging)\.(?:debug|info|warning|error|critical"
-         r"|exception)\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
+    _logs_password("py-print-password",
+                   r"(?<![\w.])print\(|\b(?:log|logger|logging)\.(?:debug|info|warning|error"
+                   r"|critical|exception)\("),
 )  # fmt: skip
 
 # --- JavaScript and TypeScript -------------------------------------------------------------------
@@ -192,10 +199,7 @@ JAVASCRIPT: tuple[Rule, ...] = (
          "Use === and !== to avoid type coercion",
          r"(?<![=!<>])==(?!=)|!=(?!=)", ("==", "!="), names=("==", "loose equality"),
          enabled=False),
-    Rule("js-console-password", SECURITY, ERROR,
-         "Don't log passwords or sensitive data",
-         r"\bconsole\.\w+\(", _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
+    _logs_password("js-console-password", r"\bconsole\.\w+\("),
 )  # fmt: skip
 
 TYPESCRIPT: tuple[Rule, ...] = (
@@ -217,11 +221,8 @@ JAVA: tuple[Rule, ...] = (
     Rule("java-print-stack-trace", BEST, WARNING,
          "printStackTrace() bypasses logging; log the exception instead",
          r"\.printStackTrace\(\)", (".printStackTrace()",), names=("printStackTrace()",)),
-    Rule("java-log-password", SECURITY, ERROR,
-         "Don't log passwords or sensitive data",
-         r"\b(?:System\.(?:out|err)\.print\w*|(?:log|logger|LOG|LOGGER)\.\w+)\(",
-         _SENSITIVE_NEEDLES, requires=_SENSITIVE,
-         ignore_case=True),
+    _logs_password("java-log-password",
+                   r"\b(?:System\.(?:out|err)\.print\w*|(?:log|logger|LOG|LOGGER)\.\w+)\("),
 )  # fmt: skip
 
 C_FAMILY: tuple[Rule, ...] = (
@@ -242,10 +243,8 @@ CSHARP: tuple[Rule, ...] = (
          "Use ILogger instead of Console.Write",
          r"\bConsole\.Write(?:Line)?\(", ("Console.Write",),
          names=("Console.WriteLine", "Console.Write")),
-    Rule("cs-log-password", SECURITY, ERROR,
-         "Don't log passwords or sensitive data",
-         r"\b(?:Console\.Write(?:Line)?|_?[lL]ogger\.Log\w*)\(", _SENSITIVE_NEEDLES,
-         requires=_SENSITIVE, ignore_case=True),
+    _logs_password("cs-log-password",
+                   r"\b(?:Console\.Write(?:Line)?|_?[lL]ogger\.Log\w*)\("),
 )  # fmt: skip
 
 RUBY: tuple[Rule, ...] = (
