@@ -22,6 +22,7 @@ from tests.argo_gitops.repos import (
 )
 
 from argo_gitops.imageref import parse_image_ref
+from argo_gitops.publish import commit_message
 
 FIRST = f"{REGISTRY}:sha-0000000"
 
@@ -56,8 +57,8 @@ def _rival_bump(history: History, name: str, image: str) -> Clone:
     rival = history.origin.clone(name)
     result = run_cli("set-image", rival.manifest, image)
     assert result.returncode == 0, result.stderr
-    label = parse_image_ref(image).label
-    rival.git("commit", "--quiet", "--all", "--message", f"ci: update image to {label}")
+    message = commit_message(parse_image_ref(image))
+    rival.git("commit", "--quiet", "--all", "--message", message)
     return rival
 
 
@@ -334,10 +335,14 @@ def test_conflict_outside_the_manifest_aborts_the_rebase_with_exit_3(history: Hi
     ],
 )
 def test_publish_refuses_bad_state_or_arguments_without_pushing(
-    history: History, prepare: object, args: list[str], exit_code: int, message: str
+    history: History,
+    prepare: Callable[[Clone], object],
+    args: list[str],
+    exit_code: int,
+    message: str,
 ) -> None:
     ci = history.origin.clone("ci", at=history.s2)
-    prepare(ci)  # type: ignore[operator]
+    prepare(ci)
     before = history.origin.tip()
     result = run_cli("publish", ci.manifest, image_of(history.s2), *args, cwd=ci.path)
     assert result.returncode == exit_code

@@ -119,9 +119,11 @@ def pull_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, A
     return {"path": checkout, "head": head}
 
 
-def test_review_diff_holds_only_changed_source_files_of_the_pull_request(
-    pull_request: dict[str, Any],
-) -> None:
+def _run_review_diff(
+    pull_request: dict[str, Any], extensions: str | None = None
+) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The review workflow's diff step in the pull request's checkout; `extensions` replaces
+    the workflow's REVIEW_EXTENSIONS."""
     job = load("codex-review.yml")["jobs"]["review"]
     script = step(job, name="Diff of the changed source files")["run"]
     checkout: Path = pull_request["path"]
@@ -129,12 +131,19 @@ def test_review_diff_holds_only_changed_source_files_of_the_pull_request(
         script,
         checkout,
         {
-            "REVIEW_EXTENSIONS": job["env"]["REVIEW_EXTENSIONS"],
+            "REVIEW_EXTENSIONS": extensions or job["env"]["REVIEW_EXTENSIONS"],
             "BASE_REF": "main",
             "HEAD_SHA": pull_request["head"],
             "GIT_CONFIG_GLOBAL": os.environ["GIT_CONFIG_GLOBAL"],
         },
     )
+    return result, checkout
+
+
+def test_review_diff_holds_only_changed_source_files_of_the_pull_request(
+    pull_request: dict[str, Any],
+) -> None:
+    result, checkout = _run_review_diff(pull_request)
     assert result.returncode == 0, result.stderr
     changed = (checkout / "changed_files.txt").read_text().splitlines()
     # Deleted files, other extensions and main's own later commits are left out.
@@ -149,19 +158,7 @@ def test_review_diff_holds_only_changed_source_files_of_the_pull_request(
 
 
 def test_review_diff_is_empty_when_no_source_file_changed(pull_request: dict[str, Any]) -> None:
-    job = load("codex-review.yml")["jobs"]["review"]
-    script = step(job, name="Diff of the changed source files")["run"]
-    checkout: Path = pull_request["path"]
-    result = _bash(
-        script,
-        checkout,
-        {
-            "REVIEW_EXTENSIONS": ".rb .php",
-            "BASE_REF": "main",
-            "HEAD_SHA": pull_request["head"],
-            "GIT_CONFIG_GLOBAL": os.environ["GIT_CONFIG_GLOBAL"],
-        },
-    )
+    result, checkout = _run_review_diff(pull_request, extensions=".rb .php")
     assert result.returncode == 0, result.stderr
     assert (checkout / "pr_diff.txt").read_text() == ""
     assert "::notice::0 changed source file(s) to review" in result.stdout
