@@ -102,11 +102,19 @@ def _hunk(source: Any) -> Hunk | None:
     return Hunk(start, lines, added)
 
 
-def decode(data: bytes) -> str:
-    """Diff bytes as text: invalid UTF-8 becomes U+FFFD, CRLF becomes LF; binary is refused."""
+def as_text(data: bytes) -> str | None:
+    """Bytes as text: invalid UTF-8 becomes U+FFFD, CRLF becomes LF; None for binary (NUL)."""
     if b"\x00" in data:
-        raise DiffError("input contains NUL bytes: it is binary, not a unified diff")
+        return None
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+
+
+def decode(data: bytes) -> str:
+    """Diff bytes as text (see as_text); binary is refused."""
+    text = as_text(data)
+    if text is None:
+        raise DiffError("input contains NUL bytes: it is binary, not a unified diff")
+    return text
 
 
 def parse_diff(data: bytes) -> list[ChangedFile]:

@@ -52,11 +52,10 @@ class Comment:
 
 @dataclass(frozen=True)
 class Published:
-    """What ``publish`` did: the comment it wrote (new or updated) and the status it set."""
+    """What ``publish`` did: the comment it wrote, new or updated (the status is set too)."""
 
     comment: Comment
     created: bool
-    status: CommitStatus
 
 
 def _message(response: httpx.Response) -> str:
@@ -260,4 +259,4 @@ def publish(
     if existing is not None:
         comment = client.update_comment(pull.repository, existing.id, body)
     client.create_status(pull.repository, pull.head_sha, status, comment.html_url or None)
-    return Published(comment, existing is None, status)
+    return Published(comment, existing is None)

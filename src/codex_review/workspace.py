@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from codex_review.diff import as_text
+
 MAX_FILE_BYTES = 8 * 1024 * 1024
 
 
@@ -29,6 +31,4 @@ class Workspace:
             data = candidate.read_bytes()
         except OSError:
             return None
-        if b"\x00" in data:
-            return None
-        return data.decode("utf-8", errors="replace").replace("\r\n", "\n")
+        return as_text(data)
