@@ -49,7 +49,7 @@ e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docke
 	$(VENV)/bin/pytest tests/image $(PYTEST_ARGS)
 
 bench: $(VENV)/.synced ## load and memory benchmarks (needs wrk)
-	$(PY) bench/run.py
+	$(PY) bench/run.py --rounds 5 --duration 5
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .tools .mypy_cache .pytest_cache .ruff_cache
