@@ -50,12 +50,19 @@ def load_granian() -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    if module.__version__ != GRANIAN_VERSION:
-        raise EngineError(
-            f"granian {module.__version__} is installed, but argo_python.engine is written "
-            f"against {GRANIAN_VERSION}: re-check the engine against the new version"
-        )
+    check_version(module)
     return module
+
+
+def check_version(module: ModuleType) -> None:
+    """Raise EngineError unless `module` is the granian this module was written against."""
+    found = getattr(module, "__version__", "unknown")
+    if found != GRANIAN_VERSION:
+        raise EngineError(
+            f"granian {found} is installed, but argo_python.engine is written against "
+            f"{GRANIAN_VERSION}: check the engine against the new version, then update "
+            "GRANIAN_VERSION"
+        )
 
 
 class _NoLoop:
@@ -78,6 +85,33 @@ class _HTTP1Settings:
         self.pipeline_flush = False
 
 
+def worker_arguments(**chosen: object) -> dict[str, object]:
+    """Every argument of granian's ASGIWorker, by name: a renamed or new parameter fails
+    loudly at start, and the contract test compares the names with the installed signature."""
+    return {
+        "worker_id": 1,
+        "ipc": None,  # no supervisor process to talk to
+        "threads": 1,  # one tokio thread: it parses, calls the handler, writes
+        "blocking_threads": 512,  # tokio's, spawned on demand (file responses only)
+        "py_threads": 1,  # unused: nothing is offloaded to Python threads
+        "py_threads_idle_timeout": 30,
+        "http_mode": "1",  # HTTP/1.1 only
+        "http2_opts": None,
+        "websockets_enabled": False,
+        "static_files": None,
+        "ssl_enabled": False,
+        "ssl_cert": None,
+        "ssl_key": None,
+        "ssl_key_password": None,
+        "ssl_protocol_min": "1.3",
+        "ssl_ca": None,
+        "ssl_crl": [],
+        "ssl_client_verify": False,
+        "metrics": (None, None),  # granian's own metrics exporter stays off
+        **chosen,
+    }
+
+
 class Engine:
     """One granian ASGI worker with one tokio thread, serving `handler` on host:port."""
 
@@ -93,34 +127,26 @@ class Engine:
         max_buffer_size: int,
     ) -> None:
         granian = load_granian()
-        self._granian = granian
         self._signal = granian.WorkerSignal()
         listener = granian.ListenerSpec(host, port, backlog).build()
-        ssl_off: tuple[object, ...] = (False, None, None, None, "1.3", None, [], False)
         self._worker = granian.ASGIWorker(
-            1,  # worker id
-            (None, listener),
-            None,  # no IPC: there is no supervisor process
-            1,  # tokio threads
-            512,  # tokio blocking threads (spawned on demand; file responses only)
-            1,  # Python threads (unused: nothing is offloaded)
-            30,  # their idle timeout, seconds
-            max_connections,  # "backpressure": connections served at once
-            "1",  # HTTP/1.1 only
-            _HTTP1Settings(header_read_timeout_ms, max_buffer_size),
-            None,  # no HTTP/2
-            False,  # no websockets
-            None,  # no static files
-            *ssl_off,
-            (None, None),  # no granian metrics
+            **worker_arguments(
+                sock=(None, listener),
+                backpressure=max_connections,
+                http1_opts=_HTTP1Settings(header_read_timeout_ms, max_buffer_size),
+            )
         )
 
         def schedule(watcher: Any) -> None:
             scope = watcher.scope
-            start, body = handler(scope["method"], scope["raw_path"], scope["query_string"])
-            send = watcher.proto.send
-            send(start)
-            send(body)
+            try:
+                start, body = handler(scope["method"], scope["raw_path"], scope["query_string"])
+                send = watcher.proto.send
+                send(start)
+                send(body)
+            except Exception as exc:  # granian answers 500 and logs it
+                watcher.err(exc)
+                return
             watcher.done()
 
         loop = _NoLoop()

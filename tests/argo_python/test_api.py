@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tests.argo_python.serverproc import ServerProcess
 
 from argo_python.app import ALLOWED_METHODS, App
 from argo_python.config import Settings
-from argo_python.metrics import METHODS
+from argo_python.metrics import BUCKETS, METHODS
 
 F_10000_DIGITS = 2090
 
@@ -182,3 +185,35 @@ def test_service_name_sets_the_greeting() -> None:
         )
     finally:
         proc.stop()
+
+
+def test_metrics_pass_promtool_check(server: ServerProcess) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool is missing; install it with: apt-get install prometheus")
+    server.get("/hello")
+    server.request("HEAD", "/fibonacci/5")
+    result = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=server.get("/metrics").body,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stdout + result.stderr) == (0, b"")
+
+
+def test_histogram_buckets_start_at_microseconds_and_are_rendered_in_order(
+    server: ServerProcess,
+) -> None:
+    server.get("/hello")
+    text = server.get("/metrics").body.decode()
+    family = next(
+        f for f in text_string_to_metric_families(text) if f.name == "http_request_duration_seconds"
+    )
+    buckets = [s for s in family.samples if s.name.endswith("_bucket")]
+    series = {k: v for k, v in buckets[0].labels.items() if k != "le"}
+    bounds = [s.labels["le"] for s in buckets if s.labels == {**series, "le": s.labels["le"]}]
+    assert [float(b) for b in bounds] == [*BUCKETS, float("inf")]
+    assert BUCKETS[0] <= 25e-6
+    assert list(BUCKETS) == sorted(BUCKETS)
