@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from time import perf_counter
-from typing import Any
+from typing import Any, TypeVar
 
 from argo_python import openapi
 from argo_python.config import Settings
-from argo_python.fibonacci import fibonacci_text
+from argo_python.fibonacci import DECIMAL_FROM, fibonacci_text
 from argo_python.http import Response, error, json_response
 from argo_python.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from argo_python.metrics import RequestMetrics
@@ -41,6 +41,21 @@ _DRAINING = error(503, "shutting_down", "the server is draining and takes no new
 _OPTIONS = Response(204, b"", None, ("allow", ALLOWED_METHODS))
 
 
+class Deferred:
+    """A response too slow to compute on the thread that serves every connection (F(n) for
+    large n): the engine calls `compute` on its worker thread instead."""
+
+    __slots__ = ("compute", "status")
+
+    def __init__(self, compute: Callable[[], Response]) -> None:
+        self.compute = compute
+        self.status = 200
+
+
+Messages = tuple[dict[str, Any], dict[str, Any]]
+R = TypeVar("R", "Response", "Response | Deferred")
+
+
 class App:
     """The handler the engine calls once per request, with the raw path and query bytes."""
 
@@ -59,7 +74,7 @@ class App:
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
         document = json_response(200, openapi.document(settings))
         # Fixed paths are their own route templates; constant answers are built once, here.
-        self._static: dict[str, Callable[[bytes], Response]] = {
+        self._static: dict[str, Callable[[bytes], Response | Deferred]] = {
             "/hello": lambda _query: hello,
             "/healthz": lambda _query: _HEALTHY,
             "/readyz": self._readiness,
@@ -69,10 +84,17 @@ class App:
 
     def __call__(
         self, method: str, raw_path: bytes, query: bytes
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Answer one request and count it; return the ASGI messages the engine sends."""
+    ) -> Messages | Callable[[], Messages]:
+        """Answer one request and count it: the ASGI messages the engine sends, or, for a slow
+        answer, the function that computes and counts it on the engine's worker thread."""
         started = perf_counter()
         route, response = self.dispatch(method, raw_path.decode("latin-1"), query)
+        if isinstance(response, Deferred):
+            compute = response.compute
+            return lambda: self._finish(method, route, self._guarded(route, compute), started)
+        return self._finish(method, route, response, started)
+
+    def _finish(self, method: str, route: str, response: Response, started: float) -> Messages:
         elapsed = perf_counter() - started
         self.metrics.observe(method, route, response.status, elapsed)
         if self._access_log:
@@ -87,7 +109,9 @@ class App:
             )
         return response.closing() if self.draining else response.messages
 
-    def dispatch(self, method: str, path: str, query: bytes = b"") -> tuple[str, Response]:
+    def dispatch(
+        self, method: str, path: str, query: bytes = b""
+    ) -> tuple[str, Response | Deferred]:
         """Return the route template that matched (for labels) and the response."""
         handler = self._static.get(path)
         if handler is not None:
@@ -103,13 +127,17 @@ class App:
                 return route, _OPTIONS
             detail = f"{clip(method)} is not allowed on {route}; use {ALLOWED_METHODS}"
             return route, error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
+        return route, self._guarded(route, lambda: handler(query))
+
+    @staticmethod
+    def _guarded(route: str, answer: Callable[[], R]) -> R | Response:
         try:
-            return route, handler(query)
+            return answer()
         except Exception:
             log.exception("unhandled error", extra={"route": route})
-            return route, error(500, "internal_error", "the server failed to answer")
+            return error(500, "internal_error", "the server failed to answer")
 
-    def _fibonacci(self, segment: str, query: bytes) -> Response:
+    def _fibonacci(self, segment: str, query: bytes) -> Response | Deferred:
         # Checked as text first, so that no sign, space, underscore, decimal point or huge
         # number ever reaches int() or the arithmetic.
         if "%" in segment and len(segment) <= 3 * (self._max_n_digits + 8):
@@ -125,16 +153,22 @@ class App:
             if wanted is not None and wanted not in (b"number", b"string"):
                 return self._invalid_format
             as_string = wanted == b"string"
-        digits = fibonacci_text(n).encode()
-        if as_string:
-            return Response(200, b'{"n":%d,"result":"%s"}' % (n, digits))
-        return Response(200, b'{"n":%d,"result":%s}' % (n, digits))
+        if n >= DECIMAL_FROM:
+            return Deferred(lambda: _fibonacci_response(n, as_string))
+        return _fibonacci_response(n, as_string)
 
     def _readiness(self, _query: bytes) -> Response:
         return _DRAINING if self.draining else _READY
 
     def _metrics(self, _query: bytes) -> Response:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
+
+
+def _fibonacci_response(n: int, as_string: bool) -> Response:
+    digits = fibonacci_text(n).encode()
+    if as_string:
+        return Response(200, b'{"n":%d,"result":"%s"}' % (n, digits))
+    return Response(200, b'{"n":%d,"result":%s}' % (n, digits))
 
 
 def clip(text: str, limit: int = CLIP) -> str:

@@ -19,15 +19,19 @@ from __future__ import annotations
 import importlib.machinery
 import importlib.util
 import sys
+import threading
 from collections.abc import Callable
+from queue import SimpleQueue
 from types import ModuleType
 from typing import Any
 
 GRANIAN_VERSION = "2.8.9"
 
-# The ASGI messages the handler passes to `send`, and what the handler returns.
+# The ASGI messages the handler passes to `send`. The handler returns them, or, for work too
+# slow for the thread that serves every connection, a function that computes them: that runs on
+# the engine's worker thread, and the tokio thread goes on serving everyone else.
 Messages = tuple[dict[str, Any], dict[str, Any]]
-Handler = Callable[[str, bytes, bytes], Messages]
+Handler = Callable[[str, bytes, bytes], "Messages | Callable[[], Messages]"]
 
 
 class EngineError(RuntimeError):
@@ -112,6 +116,13 @@ def worker_arguments(**chosen: object) -> dict[str, object]:
     }
 
 
+def _respond(watcher: Any, messages: Messages) -> None:
+    send = watcher.proto.send
+    send(messages[0])
+    send(messages[1])
+    watcher.done()
+
+
 class Engine:
     """One granian ASGI worker with one tokio thread, serving `handler` on host:port."""
 
@@ -140,15 +151,16 @@ class Engine:
         def schedule(watcher: Any) -> None:
             scope = watcher.scope
             try:
-                start, body = handler(scope["method"], scope["raw_path"], scope["query_string"])
-                send = watcher.proto.send
-                send(start)
-                send(body)
+                answer = handler(scope["method"], scope["raw_path"], scope["query_string"])
             except Exception as exc:  # granian answers 500 and logs it
                 watcher.err(exc)
                 return
-            watcher.done()
+            if callable(answer):
+                self._slow.put((answer, watcher))
+            else:
+                _respond(watcher, answer)
 
+        self._slow: SimpleQueue[tuple[Callable[[], Messages], Any]] = SimpleQueue()
         loop = _NoLoop()
         self._scheduler = granian.CallbackScheduler(loop, None, None, None, None)
         self._scheduler._schedule_fn = schedule
@@ -156,7 +168,20 @@ class Engine:
 
     def start(self) -> None:
         """Start accepting connections on granian's own threads and return at once."""
+        threading.Thread(target=self._work, name="slow-requests", daemon=True).start()
         self._worker.serve_mtr(self._scheduler, self._loop, self._signal)
+
+    def _work(self) -> None:
+        """Answer slow requests one at a time, in arrival order (granian's protocol objects
+        may be used from any thread)."""
+        while True:
+            compute, watcher = self._slow.get()
+            try:
+                messages = compute()
+            except Exception as exc:
+                watcher.err(exc)
+                continue
+            _respond(watcher, messages)
 
     def stop(self, on_stopped: Callable[[], object]) -> None:
         """Close the listener; `on_stopped` is called once every open connection has ended."""
