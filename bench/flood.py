@@ -3,7 +3,8 @@ a new client asks for /healthz and /hello. argo-python against its previous serv
 embedded RSGI server with its defaults, bench/baseline_granian.py), in one run.
 
 For each server and each kind of held connection ("idle": connected, never sends a byte;
-"slow": sends the start of a request head and never finishes it): start the server pinned to
+"slow": sends the start of a request head and never finishes it; "keep-alive": makes one
+request, then keeps the connection open): start the server pinned to
 one core, open --connections connections from this process on the other core, wait a second,
 then make --probes requests to each of /healthz and /hello, each on a new connection, one at a
 time, with a --timeout per request. Reported: the new client's p50/p99/max latency and how many
@@ -40,7 +41,13 @@ from run import (  # bench/ is not a package: run.py is found through sys.path
     target_line,
 )
 
-KINDS = {"idle": b"", "slow": b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: "}
+KINDS = {
+    "idle": b"",
+    "slow": b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: ",
+    # Each makes one request and keeps the connection open (the answer is never read).
+    "keep-alive": b"GET /hello HTTP/1.1\r\nHost: flood\r\n\r\n",
+}
+TARGETED = ("idle", "slow")  # the targets; keep-alive is measured for the record
 SERVERS = [c for c in CANDIDATES if c.name in ("argo-python", "granian-bare")]
 # (how the check reads; metric; operator; target): for argo-python, under either kind of flood.
 TARGETS = [
@@ -147,7 +154,7 @@ def report(results: dict[str, dict[str, dict[str, float]]], probes: int) -> list
         for key, label in ROWS:
             lines.append(f"{label:36}" + "".join(f" {results[n][kind][key]:14.2f}" for n in names))
         lines.append("")
-    for kind in KINDS:
+    for kind in TARGETED:
         ours = results["argo-python"][kind]
         for label, key, op, target in TARGETS:
             lines.append(target_line(f"{kind}: {label}", ours[key], op, target))
