@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from time import perf_counter
-from typing import Any, TypeVar
+from typing import Any
 
 from argo_python import openapi
 from argo_python.config import Settings
@@ -56,7 +56,6 @@ class Deferred:
 
 
 Messages = tuple[dict[str, Any], dict[str, Any]]
-R = TypeVar("R", "Response", "Response | Deferred")
 
 
 class App:
@@ -94,7 +93,7 @@ class App:
         route, response = self.dispatch(method, raw_path.decode("latin-1"), query)
         if isinstance(response, Deferred):
             compute = response.compute
-            return lambda: self._finish(method, route, self._guarded(route, compute), started)
+            return lambda: self._finish(method, route, self._computed(route, compute), started)
         return self._finish(method, route, response, started)
 
     def _finish(self, method: str, route: str, response: Response, started: float) -> Messages:
@@ -130,15 +129,17 @@ class App:
                 return route, _OPTIONS
             detail = f"{clip(method)} is not allowed on {route}; use {ALLOWED_METHODS}"
             return route, error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
-        return route, self._guarded(route, lambda: handler(query))
+        try:
+            return route, handler(query)
+        except Exception:
+            return route, _failed(route)
 
     @staticmethod
-    def _guarded(route: str, answer: Callable[[], R]) -> R | Response:
+    def _computed(route: str, compute: Callable[[], Response]) -> Response:
         try:
-            return answer()
+            return compute()
         except Exception:
-            log.exception("unhandled error", extra={"route": route})
-            return error(500, "internal_error", "the server failed to answer")
+            return _failed(route)
 
     def _fibonacci(self, segment: str, query: bytes) -> Response | Deferred:
         # Checked as text first, so that no sign, space, underscore, decimal point or huge
@@ -165,6 +166,11 @@ class App:
 
     def _metrics(self, _query: bytes) -> Response:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
+
+
+def _failed(route: str) -> Response:
+    log.exception("unhandled error", extra={"route": route})
+    return error(500, "internal_error", "the server failed to answer")
 
 
 def _fibonacci_response(n: int, as_string: bool) -> Response:

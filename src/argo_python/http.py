@@ -11,6 +11,7 @@ BODY = "http.response.body"
 # granian writes `server: granian` into any response that has no Server header of its own, and
 # offers no way to leave it out: an empty one is the closest to none (docs/service.md).
 _SERVER = (b"server", b"")
+_JSON_HEADERS = [_SERVER, (b"content-type", JSON.encode())]
 
 
 class Response:
@@ -24,10 +25,13 @@ class Response:
     ) -> None:
         self.status = status
         self.body = body
-        self.headers = [_SERVER]
-        if content_type is not None:  # None: a response without a body (204)
-            self.headers.append((b"content-type", content_type.encode()))
-        self.headers += [(name.encode(), value.encode()) for name, value in headers]
+        if content_type == JSON and not headers:  # most answers: one shared, unchanged list
+            self.headers = _JSON_HEADERS
+        else:
+            self.headers = [_SERVER]
+            if content_type is not None:  # None: a response without a body (204)
+                self.headers.append((b"content-type", content_type.encode()))
+            self.headers += [(name.encode(), value.encode()) for name, value in headers]
         self.messages = (
             {"type": START, "status": status, "headers": self.headers},
             {"type": BODY, "body": body},
