@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -9,8 +10,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from tests.argo_python.serverproc import ServerProcess
 
-from argo_python.app import ALLOWED_METHODS, App
-from argo_python.config import Settings
+from argo_python import app as app_module
+from argo_python.app import ALLOWED_METHODS, DEFER_FROM, App
+from argo_python.config import FIB_MAX_N_LIMIT, Settings
 from argo_python.metrics import BUCKETS, METHODS
 
 F_10000_DIGITS = 2090
@@ -217,3 +219,20 @@ def test_histogram_buckets_start_at_microseconds_and_are_rendered_in_order(
     assert [float(b) for b in bounds] == [*BUCKETS, float("inf")]
     assert BUCKETS[0] <= 25e-6
     assert list(BUCKETS) == sorted(BUCKETS)
+
+
+def test_a_failure_while_computing_a_large_f_n_is_a_500_in_the_error_shape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(n: int) -> str:
+        raise ArithmeticError(n)
+
+    monkeypatch.setattr(app_module, "fibonacci_text", broken)
+    app = App(Settings(fib_max_n=FIB_MAX_N_LIMIT))
+    deferred = app("GET", f"/fibonacci/{FIB_MAX_N_LIMIT}".encode(), b"")
+    assert callable(deferred), "large F(n) are handed to the engine's worker thread"
+    start, body = deferred()
+    assert start["status"] == 500
+    assert json.loads(body["body"])["error"] == "internal_error"
+    assert callable(app("GET", f"/fibonacci/{DEFER_FROM}".encode(), b""))
+    assert not callable(app("GET", f"/fibonacci/{DEFER_FROM - 1}".encode(), b""))
