@@ -141,7 +141,7 @@ REJECTED = [
         id="cpu-request-over-limit",
     ),
     pytest.param(
-        _service(resources__requests__memory="128Mi"),
+        _service(resources__requests__memory="128Mi", resources__limits__memory="64Mi"),
         "A memory request must not exceed its limit",
         id="memory-request-over-limit",
     ),
@@ -220,7 +220,12 @@ ACCEPTED = [
         id="cores-and-gibibytes",
     ),
     pytest.param(
-        _service(resources__requests__cpu="200m", resources__requests__memory="64Mi"),
+        _service(
+            resources__requests__cpu="200m",
+            resources__limits__cpu="200m",
+            resources__requests__memory="64Mi",
+            resources__limits__memory="64Mi",
+        ),
         id="request-equals-limit",
     ),
     pytest.param(_service(hostname=f"{APP}.example.org"), id="with-hostname"),
