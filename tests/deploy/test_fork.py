@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -172,6 +173,22 @@ def _publish(clone: Path, tmp_path: Path, image: str) -> Path:
     return after
 
 
+def _setup_sh(root: Path, tmp_path: Path, step: str, **env: str) -> list[dict[str, Any]]:
+    """Run infra/setup.sh `step` in `root` against a stand-in microk8s; its calls."""
+    log = _stand_in(tmp_path)
+    result = subprocess.run(
+        ["bash", "infra/setup.sh", step],
+        cwd=root,
+        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
 def _stand_in(directory: Path) -> Path:
     log = directory / "calls.jsonl"
     stand_in = directory / "bin" / "microk8s"
@@ -201,18 +218,7 @@ def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_de
 
     # infra/setup.sh argocd, from a clone whose origin is the fork on GitHub.
     git(deployed, "remote", "set-url", "origin", WEATHER_ORIGIN)
-    log = _stand_in(tmp_path)
-    result = subprocess.run(
-        ["bash", "infra/setup.sh", "argocd"],
-        cwd=deployed,
-        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    applied = [json.loads(line) for line in log.read_text().splitlines()]
+    applied = _setup_sh(deployed, tmp_path, "argocd")
     documents = [yaml.safe_load(call["stdin"]) for call in applied if call["args"][1] == "apply"]
     application = next(doc for doc in documents if doc["kind"] == "Application")
     assert application["spec"]["source"]["repoURL"] == WEATHER_ORIGIN
@@ -316,22 +322,7 @@ def test_fork_gateway_uses_the_lan_addresses_it_is_given(
     clone: Path, tmp_path: Path, metallb_range: str, vip: str
 ) -> None:
     fork(clone, *WEATHER_ARGS)
-    log = _stand_in(tmp_path)
-    result = subprocess.run(
-        ["bash", "infra/setup.sh", "gateway"],
-        cwd=clone,
-        env={
-            "PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin",
-            "METALLB_RANGE": metallb_range,
-            "INGRESS_VIP": vip,
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    calls = [json.loads(line) for line in log.read_text().splitlines()]
+    calls = _setup_sh(clone, tmp_path, "gateway", METALLB_RANGE=metallb_range, INGRESS_VIP=vip)
     assert calls[0]["args"] == ["enable", f"metallb:{metallb_range}"]
     service = yaml.safe_load(calls[-1]["stdin"])
     assert service["metadata"]["annotations"]["metallb.universe.tf/loadBalancerIPs"] == vip
