@@ -51,7 +51,10 @@ def parse(data: bytes, language: Language, seconds: float = PARSE_SECONDS) -> Pa
         return time.monotonic() > deadline
 
     parser = Parser(language.grammar)
-    tree = parser.parse(read, progress_callback=cancel)
+    try:
+        tree: Tree | None = parser.parse(read, progress_callback=cancel)
+    except ValueError:  # what py-tree-sitter raises when the callback cancels the parse
+        tree = None
     if tree is None:
         return Parsed(None, f"parsing took longer than {seconds:g} s, stopped")
     # Only the progress callback can stop a parse, and only a callback-read parse has one; the
