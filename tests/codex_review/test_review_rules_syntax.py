@@ -46,6 +46,8 @@ CASES = [
      {(1, "js-eval")}),
     ("js-jsx-text-with-an-apostrophe", "a.js",
      "const el = <p>Don't console.log(x)</p>;\nconsole.log(y);", {(2, "js-console-log")}),
+    ("js-var-in-a-for-in-header", "a.js", "for (var k in o) {}\nconst s = 'var x';",
+     {(1, "js-var")}),
     # --- TypeScript
     ("ts-regex-with-block-comment-opener", "a.ts",
      'let s: string = t.replace(/\\/*$/, "");\nconsole.log(s);\n// */',
