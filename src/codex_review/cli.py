@@ -31,6 +31,7 @@ from codex_review.guidelines import Guidance
 from codex_review.models import Severity
 from codex_review.render import FORMATS, render
 from codex_review.review import Review, review
+from codex_review.rulefiles import load_rule_files
 from codex_review.status import commit_status
 from codex_review.workspace import Workspace
 
@@ -172,7 +173,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         raise _FailureError(str(error), EXIT_INPUT) from None
     pull = settings.pull if settings is not None else pull_request_from_env(env)
     workspace = Workspace(repo_dir)
-    result = review(files, workspace.read_text, Guidance(workspace.read_text))
+    own = load_rule_files(repo_dir)
+    guidance = Guidance(workspace.read_text, own.rules)
+    result = review(files, workspace.read_text, guidance, own.rules, own.problems)
     report = render(result, args.format, pull)
     _write_report(args.output, report, result.summary)
     if settings is not None:

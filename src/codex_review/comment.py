@@ -141,10 +141,24 @@ def _guideline_block(guidelines: Guidelines, files: tuple[str, ...]) -> list[str
     return lines
 
 
+_MAX_NOTES = 20
+
+
+def _notes_section(review: Review) -> list[str]:
+    """What the engine could not do (a file too large to parse, a bad rule file)."""
+    if not review.notes:
+        return []
+    lines = ["### 📝 Review notes", ""]
+    lines += [f"- {escape_text(note)}" for note in review.notes[:_MAX_NOTES]]
+    if len(review.notes) > _MAX_NOTES:
+        lines.append(f"- ... and {len(review.notes) - _MAX_NOTES} more")
+    return [*lines, ""]
+
+
 def render_markdown(review: Review, pull: PullRequest) -> str:
     """The comment body; always starts with the hidden marker and fits GitHub's limit."""
     head = _header(review, pull)
-    tail = ["", *_guidelines_section(review), FOOTER]
+    tail = ["", *_guidelines_section(review), *_notes_section(review), FOOTER]
     used = sum(len(line) + 1 for line in (*head, *tail))
     body = list(head)
     ordered = sorted(review.findings, key=lambda f: -f.severity)
