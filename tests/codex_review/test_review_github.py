@@ -316,7 +316,7 @@ def test_waits_add_up_against_one_budget_for_the_run(github: FakeGitHub) -> None
 
     with (
         GitHubClient(github.url, TOKEN, sleep=sleeps.append, wait_budget=100) as client,
-        pytest.raises(GitHubError, match="60 s left|20 s left"),
+        pytest.raises(GitHubError, match=r"20 s left"),
     ):
         list(client.iter_comments("octo-org/widgets", PR_NUMBER))
 
