@@ -42,22 +42,27 @@ def finding_command(finding: Finding) -> str:
     )
 
 
-def select(findings: Sequence[Finding]) -> tuple[list[Finding], int]:
-    """The findings GitHub will display, errors first, and how many are left out; a left-out
-    count takes one notice slot for the line that reports it."""
+def select(findings: Sequence[Finding], other_notices: int = 0) -> tuple[list[Finding], int]:
+    """The findings GitHub will display, errors first, and how many are left out. The step's
+    other notices, and the line reporting a left-out count, take notice slots too."""
     ordered = sorted(findings, key=lambda f: (-f.severity, f.file, f.line))
     by_severity = {s: [f for f in ordered if f.severity is s] for s in Severity}
     left_out = sum(max(0, len(by_severity[s]) - PER_STEP[s]) for s in Severity)
     shown: list[Finding] = []
     for severity in sorted(Severity, reverse=True):
-        room = PER_STEP[severity] - (1 if severity is Severity.INFO and left_out else 0)
-        shown += by_severity[severity][:room]
+        room = PER_STEP[severity]
+        if severity is Severity.INFO:
+            room -= other_notices
+            room -= 1 if left_out or len(by_severity[severity]) > room else 0
+        shown += by_severity[severity][: max(0, room)]
     return shown, len(ordered) - len(shown)
 
 
-def workflow_commands(findings: Sequence[Finding], summary_written: bool) -> list[str]:
+def workflow_commands(
+    findings: Sequence[Finding], summary_written: bool, other_notices: int = 0
+) -> list[str]:
     """The lines to print: an annotation per displayed finding, then the left-out count."""
-    shown, left_out = select(findings)
+    shown, left_out = select(findings, other_notices)
     lines = [finding_command(finding) for finding in shown]
     if left_out:
         where = "the job summary lists" if summary_written else "the report file lists"

@@ -193,7 +193,8 @@ def _publish(
     )
     carried = delivered is not None and delivered.check_run_id is not None
     if outputs.annotations == "always" or (outputs.annotations == "auto" and not carried):
-        for line in workflow_commands(result.findings, summary_written):
+        notices = 1 if failure is not None or (delivered is not None and delivered.forbidden) else 0
+        for line in workflow_commands(result.findings, summary_written, notices):
             print(line)
     if delivered is not None:
         _report(delivered)
