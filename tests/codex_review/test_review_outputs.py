@@ -321,7 +321,7 @@ def test_outputs_set_in_agents_md_are_applied_and_the_workflow_wins(
 
 
 @pytest.mark.parametrize(
-    ("agents_md", "env", "message"),
+    "case",
     [
         ("## Review outputs\n\n- inline: maybe\n", {}, "AGENTS.md:3: inline: 'maybe' is not valid"),
         ("## Review outputs\n\n- colour: red\n", {}, "AGENTS.md:3: unknown output option 'colour'"),
@@ -330,13 +330,12 @@ def test_outputs_set_in_agents_md_are_applied_and_the_workflow_wins(
     ids=["bad-value", "unknown-option", "bad-variable"],
 )
 def test_a_bad_outputs_setting_exits_2_with_one_line_naming_it(
-    agents_md: str,
-    env: dict[str, str],
-    message: str,
+    case: tuple[str, dict[str, str], str],
     pull: PullRequest,
     github: FakeGitHub,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    agents_md, env, message = case
     pull.repo.write("AGENTS.md", agents_md)
     diff = pull.push(_source(LEAK))
 
