@@ -26,23 +26,23 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 # checkov's own venv, from the same lock (see the `checkov` group in pyproject.toml for why).
 $(CHECKOV_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) venv --allow-existing --python python3 $(CHECKOV_VENV)
-	$(UV) export --locked --only-group checkov --no-emit-project -o $(CHECKOV_VENV)/requirements.txt
+	$(UV) export --quiet --locked --only-group checkov --no-emit-project -o $(CHECKOV_VENV)/requirements.txt
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_VENV)/requirements.txt
 	@touch $@
 
-run: $(VENV)/.synced ## run the service on :8080 (configure with HOST, PORT, ... see README)
+run: $(VENV)/.synced ## run the service on :8080 (HOST, PORT, ...: docs/configuration.md)
 	$(VENV)/bin/argo-python
 
 test: lint typecheck pytest ## ruff, mypy --strict and every test
 
-lint: $(VENV)/.synced
+lint: $(VENV)/.synced ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-typecheck: $(VENV)/.synced
+typecheck: $(VENV)/.synced ## mypy --strict on src/
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.synced $(CHECKOV_VENV)/.synced
+pytest: $(VENV)/.synced $(CHECKOV_VENV)/.synced ## every test (PYTEST_ARGS=... to pass options)
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docker or podman)
@@ -51,5 +51,5 @@ e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docke
 bench: $(VENV)/.synced ## load and memory benchmarks (needs wrk)
 	$(PY) bench/run.py --rounds 5 --duration 5
 
-clean:
+clean: ## remove the virtual environments, the fetched uv and the caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .tools .mypy_cache .pytest_cache .ruff_cache

@@ -309,9 +309,9 @@ def test_long_repetitive_lines_are_reviewed(path: str, line: str, rules: set[str
     assert set(_rules_fired(path, line)) == rules
 
 
-def test_the_readme_rule_tables_list_every_rule_with_its_severity() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Codex code review") :]
+def test_the_review_bot_page_lists_every_rule_with_its_severity() -> None:
+    page = Path(__file__).resolve().parents[2] / "docs" / "review-bot.md"
+    section = page.read_text(encoding="utf-8")
 
     for rule in all_rules():
         row = next(line for line in section.splitlines() if line.startswith(f"| `{rule.id}`"))
