@@ -132,7 +132,7 @@ OPTIONS: tuple[Option, ...] = (
         "commit_status",
         _flag,
         "on, off",
-        False,
+        True,
         "the `codex-review` commit status (also set when the check run is refused)",
     ),
     Option(
