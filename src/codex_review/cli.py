@@ -122,20 +122,6 @@ def _read_diff(name: str) -> bytes:
         raise _FailureError(message, EXIT_INPUT) from None
 
 
-def _write_report(name: str | None, report: str, summary: str) -> None:
-    if name is None:
-        sys.stdout.write(report)
-        sys.stdout.flush()
-        return
-    try:
-        Path(name).write_text(report, encoding="utf-8")
-    except OSError as error:
-        raise _FailureError(
-            f"cannot write {name!r}: {error.strerror or error}", EXIT_INPUT
-        ) from None
-    print(f"codex-review: {summary}; report in {name}", file=sys.stderr)
-
-
 def _write_file(name: str, text: str) -> None:
     try:
         Path(name).write_text(text, encoding="utf-8")
@@ -143,6 +129,15 @@ def _write_file(name: str, text: str) -> None:
         raise _FailureError(
             f"cannot write {name!r}: {error.strerror or error}", EXIT_INPUT
         ) from None
+
+
+def _write_report(name: str | None, report: str, summary: str) -> None:
+    if name is None:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+        return
+    _write_file(name, report)
+    print(f"codex-review: {summary}; report in {name}", file=sys.stderr)
 
 
 def _deliver(
