@@ -11,31 +11,44 @@ reviewed three ways in the same run:
 
 Run with ``.venv/bin/python bench/review_bench.py [--lines N] [--repeat R]``. It prints lines/s
 for each, the ratio to the baseline, and whether the >= 200,000 lines/s target holds.
+
+``--git-repo DIR --base REV --head REV`` (repeatable ``--git-repo``) also measures the tree-sitter
+engine against the previous regular-expression engine (``bench/legacy_review``, a copy) on real
+repositories: every reviewed file of ``head`` reviewed whole, and the real ``git diff base head``
+reviewed with the post-image checkout as ``--repo-dir``; target: at most 1.5x the old time.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import random
 import re
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from codex_review.diff import parse_diff
 from codex_review.guidelines import Guidance
-from codex_review.languages import language_for
+from codex_review.languages import REVIEWED_EXTENSIONS, language_for
 from codex_review.render import render
 from codex_review.review import review
-from codex_review.rules import RULES_BY_LANGUAGE, SECRETS
 from codex_review.workspace import Workspace
+from legacy_review import review as legacy
+from legacy_review.rules import RULES_BY_LANGUAGE, SECRETS
+
+TARGET_REAL_RATIO = 1.5
 
 TARGET_LINES_PER_SECOND = 200_000
 # The first PLAIN templates of each language are ordinary code (including comments and literals
@@ -196,13 +209,87 @@ def best_of(repeat: int, run: Callable[[], int]) -> tuple[float, float, int]:
     return wall, cpu, result
 
 
+def _git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(
+        ["git", f"--git-dir={repo}", *args], capture_output=True, check=True
+    ).stdout
+
+
+def checkout(repo: Path, rev: str, into: Path) -> None:
+    """The tree of ``rev`` written under ``into`` (git archive, no work tree needed)."""
+    archive = _git(repo, "archive", "--format=tar", rev)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+
+
+# git's empty tree: a diff from it adds every file of a revision whole.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+# As the review workflow does, only files of the reviewed extensions are diffed.
+REVIEWED = tuple(f"*{extension}" for extension in REVIEWED_EXTENSIONS)
+
+
+def pipeline(engine: Callable[..., Any], diff: bytes, root: Path) -> int:
+    """parse_diff + review with post-image files + JSON render; the number of findings."""
+    files = parse_diff(diff)
+    workspace = Workspace(root)
+    result = engine(files, workspace.read_text, Guidance(workspace.read_text))
+    render(result, "json")
+    return len(result.findings)
+
+
+def real_repositories(args: argparse.Namespace) -> bool:
+    """Tree-sitter engine against the regex engine on real repositories; True if on target."""
+    ok = True
+    for repo in args.git_repo:
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            checkout(repo, args.head, root)
+            cases = [
+                ("whole files", _git(repo, "diff", EMPTY_TREE, args.head, "--", *REVIEWED)),
+                (
+                    f"diff {args.base}..{args.head}",
+                    _git(repo, "diff", args.base, args.head, "--", *REVIEWED),
+                ),
+            ]
+            for label, diff in cases:
+                added = sum(
+                    1 for x in diff.split(b"\n") if x.startswith(b"+") and not x.startswith(b"+++")
+                )
+                old_wall, _, old_found = best_of(
+                    args.repeat, lambda d=diff, r=root: pipeline(legacy.review, d, r)
+                )
+                new_wall, _, new_found = best_of(
+                    args.repeat, lambda d=diff, r=root: pipeline(review, d, r)
+                )
+                ratio = new_wall / old_wall
+                real_diff = label.startswith("diff")
+                meets = ratio <= TARGET_REAL_RATIO
+                ok = ok and (meets or not real_diff)
+                verdict = f"; target <= {TARGET_REAL_RATIO}x: {'met' if meets else 'NOT met'}"
+                print(
+                    f"{repo.parent.name} {label}: {added} added lines, {len(diff) / 1e6:.1f} MB; "
+                    f"regex engine {old_wall:.3f} s ({old_found} findings), tree-sitter "
+                    f"{new_wall:.3f} s ({new_found} findings), ratio {ratio:.2f}x"
+                    + (verdict if real_diff else "")
+                )
+    return ok
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=120_000, help="added lines (>= 100000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    parser.add_argument("--git-repo", type=Path, action="append", default=[],
+                        help="a git directory of a real repository (repeatable)")  # fmt: skip
+    parser.add_argument("--base", default="HEAD~200", help="diff base revision")
+    parser.add_argument("--head", default="HEAD", help="diff head revision (reviewed checkout)")
+    parser.add_argument("--real-only", action="store_true", help="skip the synthetic diff")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, as the target says
+    real_ok = real_repositories(args)
+    if args.real_only:
+        return 0 if real_ok else 1
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         diff = synthetic_repository(root, args.lines)
@@ -239,7 +326,7 @@ def main() -> int:
                 {"added_lines": added, "lines_per_second": {k: round(v) for k, v in rates.items()}}
             )
         )
-    return 0 if ok else 1
+    return 0 if ok and real_ok else 1
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from fnmatch import fnmatchcase
@@ -270,14 +270,19 @@ _FORMS: tuple[_Form, ...] = (
 )
 
 
-def _directive(text: str, match: re.Match[str]) -> Directive | Problem:
+def _catalogue(rules: Sequence[Rule]) -> _Catalogue:
+    """The built-in catalogue, or one that also knows a repository's own rules."""
+    return _Catalogue((*all_rules(), *rules)) if rules else _CATALOGUE
+
+
+def _directive(text: str, match: re.Match[str], catalogue: _Catalogue) -> Directive | Problem:
     groups = match.groupdict()
     paths = _paths(groups.get("paths") or groups.get("paths_after"))
     if isinstance(paths, str):
         return Problem(text, paths)
     if "targets" not in groups:
         return Directive(text, Action.SKIP, paths=paths)
-    rules = _CATALOGUE.resolve(groups["targets"])
+    rules = catalogue.resolve(groups["targets"])
     if isinstance(rules, str):
         return Problem(text, rules)
     if groups.get("severity"):
@@ -287,8 +292,10 @@ def _directive(text: str, match: re.Match[str]) -> Directive | Problem:
     return Directive(text, action, rules, None, paths)
 
 
-def parse_bullet(text: str) -> Directive | Problem | None:
-    """A bullet as a directive, a problem (directive-like but invalid), or None (free text)."""
+def parse_bullet(text: str, rules: Sequence[Rule] = ()) -> Directive | Problem | None:
+    """A bullet as a directive, a problem (directive-like but invalid), or None (free text).
+
+    ``rules`` are the repository's own rules, which directives may name like built-in ones."""
     plain = _plain(text)
     if len(plain) > MAX_DIRECTIVE_CHARS:
         # Directives are one short sentence; the grammar's lazy groups are not meant for essays.
@@ -299,13 +306,13 @@ def parse_bullet(text: str) -> Directive | Problem | None:
     for form in _FORMS:
         match = form.grammar.match(plain)
         if match is not None:
-            return _directive(text, match)
+            return _directive(text, match, _catalogue(rules))
         if form.looks_like.match(plain):
             return Problem(text, f"expected '{form.usage}'")
     return None
 
 
-def parse_guidelines(path: str, markdown: str) -> Guidelines | None:
+def parse_guidelines(path: str, markdown: str, rules: Sequence[Rule] = ()) -> Guidelines | None:
     """The review guidelines of the AGENTS.md at ``path``, or None without such a section."""
     bullets = section_bullets(markdown)
     if bullets is None:
@@ -313,7 +320,7 @@ def parse_guidelines(path: str, markdown: str) -> Guidelines | None:
     directives: list[Directive] = []
     problems: list[Problem] = []
     for bullet in bullets:
-        parsed = parse_bullet(bullet)
+        parsed = parse_bullet(bullet, rules)
         if isinstance(parsed, Directive):
             directives.append(parsed)
         elif isinstance(parsed, Problem):
@@ -324,8 +331,9 @@ def parse_guidelines(path: str, markdown: str) -> Guidelines | None:
 class Guidance:
     """Resolves the closest AGENTS.md with review guidelines for each path, reading lazily."""
 
-    def __init__(self, read_text: Callable[[str], str | None]) -> None:
+    def __init__(self, read_text: Callable[[str], str | None], rules: Sequence[Rule] = ()) -> None:
         self._read_text = read_text
+        self._rules = tuple(rules)
         self._by_directory: dict[str, Guidelines | None] = {}
 
     def for_path(self, path: str) -> Guidelines | None:
@@ -336,7 +344,7 @@ class Guidance:
             return self._by_directory[directory]
         candidate = posixpath.join(directory, FILENAME) if directory else FILENAME
         markdown = self._read_text(candidate)
-        own = parse_guidelines(candidate, markdown) if markdown is not None else None
+        own = parse_guidelines(candidate, markdown, self._rules) if markdown is not None else None
         if own is None and directory:
             own = self._for_directory(posixpath.dirname(directory))
         self._by_directory[directory] = own

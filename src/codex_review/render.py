@@ -51,6 +51,7 @@ def render_text(review: Review) -> str:
         for problem in applied.guidelines.problems:
             where = applied.guidelines.path
             lines.append(f"warning: {where}: not applied: {problem.text} ({problem.reason})")
+    lines.extend(f"note: {note}" for note in review.notes)
     lines.append("")
     lines.append(review.summary)
     return "\n".join(lines) + "\n"

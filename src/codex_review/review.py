@@ -1,22 +1,25 @@
 """The rule engine: from parsed diff files (and, when available, their post-image text) to findings.
 
-Pure: it reads nothing itself. The caller passes the post-image text of each file (or None) and
-the AGENTS.md guidance; the engine decides what to analyse and reports only added lines.
+Pure: it reads nothing itself. The caller passes the post-image text of each file (or None),
+the AGENTS.md guidance and any rules of the repository's own; the engine parses each text once
+with tree-sitter (``syntax.py``), matches the rules on the syntax tree, and reports only added
+lines. What it could not do (a file too large to parse, a file known only from the diff) is said
+in ``Review.notes``.
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from codex_review.diff import ChangedFile
 from codex_review.guidelines import DEFAULT_POLICY, FilePolicy, Guidance, Guidelines
 from codex_review.languages import Language, language_for
-from codex_review.lexer import Views, scan
 from codex_review.models import Finding, Severity
 from codex_review.rules import RULES_BY_LANGUAGE, SECRETS, Rule
+from codex_review.syntax import Fragment, in_comment, match_rules, parse, parse_fragment
 
 MAX_CODE_CHARS = 300
 REDACTED = "[REDACTED]"
@@ -58,6 +61,7 @@ class Review:
     files_reviewed: int
     findings: tuple[Finding, ...]
     guidelines: tuple[GuidelineGroup, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def count(self, severity: Severity) -> int:
         return sum(1 for finding in self.findings if finding.severity is severity)
@@ -74,11 +78,12 @@ class Review:
         return f"Code review completed with {total} {noun} found ({counts})"
 
 
-def _segments(changed: ChangedFile, source: str | None) -> list[tuple[str, int]]:
-    """Texts to analyse with the line number of their first line.
+def _segments(changed: ChangedFile, source: str | None) -> tuple[list[tuple[str, int]], bool]:
+    """Texts to analyse with the line number of their first line, and whether they are the
+    whole post-image file.
 
-    The whole post-image file when it is given and agrees with every hunk (so a block comment
-    opened above a hunk is known); otherwise each hunk's post-image lines on their own.
+    The whole file when it is given and agrees with every hunk (so a block comment opened above
+    a hunk is known); otherwise each hunk's post-image lines, parsed on their own.
     """
     if source is not None:
         lines = source.split("\n")
@@ -86,65 +91,54 @@ def _segments(changed: ChangedFile, source: str | None) -> list[tuple[str, int]]
             lines[hunk.start - 1 : hunk.start - 1 + len(hunk.lines)] == list(hunk.lines)
             for hunk in changed.hunks
         ):
-            return [(source, 1)]
-    return [("\n".join(hunk.lines), hunk.start) for hunk in changed.hunks]
+            return [(source, 1)], True
+    return [("\n".join(hunk.lines), hunk.start) for hunk in changed.hunks], False
 
 
-def _positions(text: str, needles: tuple[str, ...]) -> list[int]:
-    found: list[int] = []
-    find = text.find
-    for needle in needles:
-        position = find(needle)
-        while position >= 0:
-            found.append(position)
-            position = find(needle, position + len(needle))
-    found.sort()
-    return found
+def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted rows as inclusive runs of consecutive rows: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
+    runs: list[tuple[int, int]] = []
+    for row in rows:
+        if runs and runs[-1][1] == row - 1:
+            runs[-1] = (runs[-1][0], row)
+        else:
+            runs.append((row, row))
+    return runs
 
 
-def _candidate_lines(
-    text: str, positions: list[int], first: int, wanted: frozenset[int]
-) -> dict[int, tuple[int, int]]:
-    """Added lines holding one of ``positions`` -> (start, end) offsets of the line in ``text``."""
-    found: dict[int, tuple[int, int]] = {}
-    line, last, line_end = first, 0, -1
-    for position in positions:
-        if position <= line_end:
-            continue  # another needle on a line already looked at
-        line += text.count("\n", last, position)
-        last = position
-        end = text.find("\n", position)
-        line_end = len(text) if end < 0 else end
-        if line in wanted:
-            found[line] = (text.rfind("\n", 0, position) + 1, line_end)
-    return found
+def _has_needle(rule: Rule, text: str, folded: str) -> bool:
+    if not rule.needles:
+        return True
+    haystack = folded if rule.ignore_case else text
+    return any(needle in haystack for needle in rule.needles)
 
 
 def _suppressions(
-    views: Views, folded: str, first: int, language: Language | None
+    text: str, tree_check: Callable[[int, int], bool] | None
 ) -> dict[int, frozenset[str]]:
-    """Line -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all);
-    `folded` is the source, case-folded."""
+    """Row -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all).
+
+    ``tree_check`` tells whether (row, byte column) lies in a comment; without a tree (no
+    language, or the file could not be parsed) every marker counts."""
     silenced: dict[int, frozenset[str]] = {}
-    text = views.source
-    if "codex-review" not in folded:
-        return silenced
     for match in _SUPPRESS.finditer(text):
-        if language is not None and not views.in_comment(match.start()):
+        row = text.count("\n", 0, match.start())
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        column = len(text[line_start : match.start()].encode("utf-8", "surrogatepass"))
+        if tree_check is not None and not tree_check(row, column):
             continue
-        line = first + text.count("\n", 0, match.start())
         ids = match.group("ids")
         rules = (
             frozenset(part.strip() for part in ids.split(",") if part.strip())
             if ids is not None
             else _ALL_RULES
         )
-        silenced[line] = silenced.get(line, frozenset()) | rules
+        silenced[row] = silenced.get(row, frozenset()) | rules
     return silenced
 
 
-def _is_silenced(silenced: dict[int, frozenset[str]], line: int, rule: str) -> bool:
-    for candidate in (line, line - 1):
+def _is_silenced(silenced: Mapping[int, frozenset[str]], row: int, rule: str) -> bool:
+    for candidate in (row, row - 1):
         ids = silenced.get(candidate)
         if ids is not None and ("*" in ids or rule in ids):
             return True
@@ -154,6 +148,8 @@ def _is_silenced(silenced: dict[int, frozenset[str]], line: int, rule: str) -> b
 def redact(line: str) -> str:
     """The line with every secret value any secret rule finds replaced by ``[REDACTED]``."""
     for rule in SECRETS:
+        if rule.regex is None:
+            continue
         spans = [
             m.span("secret")
             for m in rule.regex.finditer(line)
@@ -178,56 +174,153 @@ def _code(line: str) -> str:
     return code if len(code) <= MAX_CODE_CHARS else code[: MAX_CODE_CHARS - 1] + "\u2026"
 
 
-def review_file(changed: ChangedFile, source: str | None, policy: FilePolicy) -> list[Finding]:
-    """Findings on the added lines of one file, sorted by line and then rule-table order."""
+@dataclass
+class _FileReview:
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _secret_hits(
+    rules: Sequence[Rule], lines: Sequence[str], rows: Sequence[int]
+) -> list[tuple[int, Rule]]:
+    hits: list[tuple[int, Rule]] = []
+    for row in rows:
+        line = lines[row]
+        if not _might_hold_secret(line):
+            continue
+        folded = _fold(line)
+        for rule in rules:
+            if not _has_needle(rule, line, folded):
+                continue
+            if rule.regex is not None and rule.regex.search(line):
+                hits.append((row, rule))
+    return hits
+
+
+def _review_segment(
+    text: str,
+    first: int,
+    wanted: frozenset[int],
+    *,
+    path: str,
+    language: Language | None,
+    rules: Sequence[Rule],
+    secrets: Sequence[Rule],
+    whole: bool,
+    result: _FileReview,
+) -> list[tuple[int, Rule]]:
+    """(row, rule) of every unsilenced hit on the added lines of one text."""
+    lines = text.split("\n")
+    rows = [row for row in range(len(lines)) if first + row in wanted]
+    if not rows:
+        return []
+    hits = _secret_hits(secrets, lines, rows)
+    folded = _fold(text)
+    candidates = [rule for rule in rules if _has_needle(rule, text, folded)]
+    tree_check: Callable[[int, int], bool] | None = None
+    if language is not None and (candidates or (hits and "codex-review" in folded)):
+        fragment = (
+            Fragment(parse(text.encode("utf-8", "surrogatepass"), language))
+            if whole
+            else parse_fragment(text, language)
+        )
+        parsed, shift = fragment.parsed, fragment.shift
+        if parsed.tree is None:
+            result.notes.append(f"{path}: {parsed.reason}; only secret rules ran")
+        else:
+            tree = parsed.tree
+            runs = [(start + shift, end + shift) for start, end in _runs(rows)]
+            hits.extend(
+                (row - shift, rule) for row, rule in match_rules(tree, language, candidates, runs)
+            )
+
+            def tree_check(row: int, column: int) -> bool:
+                return in_comment(tree, language, row + shift, column)
+
+    if not hits:
+        return []
+    silenced = _suppressions(text, tree_check) if "codex-review" in folded else {}
+    return [(row, rule) for row, rule in hits if not _is_silenced(silenced, row, rule.id)]
+
+
+def _rules_for(
+    language: Language | None, policy: FilePolicy, extra: Sequence[Rule]
+) -> tuple[list[Rule], list[Rule]]:
+    """The enabled syntax rules for the language (built-in, then the repository's) and the
+    enabled secret rules."""
+    if language is None:
+        syntax: list[Rule] = []
+    else:
+        table = (*RULES_BY_LANGUAGE.get(language.name, ()), *extra)
+        syntax = [r for r in table if language.name in r.queries and policy.enabled(r)]
+    return syntax, [rule for rule in SECRETS if policy.enabled(rule)]
+
+
+def _review_one(
+    changed: ChangedFile, source: str | None, policy: FilePolicy, extra: Sequence[Rule]
+) -> _FileReview:
     language = language_for(changed.path)
-    table = RULES_BY_LANGUAGE.get(language.name, ()) if language is not None else ()
-    rules = [rule for rule in (*table, *SECRETS) if policy.enabled(rule)]
+    syntax, secrets = _rules_for(language, policy, extra)
+    order = {rule.id: index for index, rule in enumerate((*syntax, *secrets))}
     wanted = frozenset(number for hunk in changed.hunks for number in hunk.added)
-    findings: list[Finding] = []
-    for text, first in _segments(changed, source):
-        views = scan(text, language)
-        folded = _fold(views.source)
-        silenced = _suppressions(views, folded, first, language)
-        hits: list[tuple[int, int, Rule, str]] = []
-        for order, rule in enumerate(rules):
-            view = views.source if rule.on_source else views.code
-            positions = _positions(folded if rule.ignore_case else view, rule.needles)
-            for line, (start, end) in _candidate_lines(view, positions, first, wanted).items():
-                if not rule.regex.search(view, start, end):
-                    continue
-                if rule.requires_regex is not None or rule.unless_regex is not None:
-                    uncommented = views.uncommented(start, end)
-                    required, unless = rule.requires_regex, rule.unless_regex
-                    if required is not None and not required.search(uncommented):
-                        continue
-                    if unless is not None and unless.search(uncommented):
-                        continue
-                if _is_silenced(silenced, line, rule.id):
-                    continue
-                hits.append((line, order, rule, views.source[start:end]))
-        for line, _, rule, source_line in sorted(hits, key=lambda hit: (hit[0], hit[1])):
-            findings.append(
+    result = _FileReview()
+    segments, whole = _segments(changed, source)
+    if language is not None and syntax and not whole:
+        result.notes.append(
+            f"{changed.path}: reviewed from the diff alone (no matching post-image file): "
+            "each hunk was parsed on its own"
+        )
+    for text, first in segments:
+        hits = _review_segment(
+            text,
+            first,
+            wanted,
+            path=changed.path,
+            language=language,
+            rules=syntax,
+            secrets=secrets,
+            whole=whole,
+            result=result,
+        )
+        lines = text.split("\n") if hits else []
+        for row, rule in sorted(hits, key=lambda hit: (hit[0], order[hit[1].id])):
+            result.findings.append(
                 Finding(
                     policy.severity(rule),
                     rule.category,
                     rule.id,
                     changed.path,
-                    line,
+                    first + row,
                     rule.message,
-                    _code(source_line),
+                    _code(lines[row]),
                 )
             )
-    return findings
+    return result
+
+
+def review_file(
+    changed: ChangedFile,
+    source: str | None,
+    policy: FilePolicy,
+    extra_rules: Sequence[Rule] = (),
+) -> list[Finding]:
+    """Findings on the added lines of one file, sorted by line and then rule-table order."""
+    return _review_one(changed, source, policy, extra_rules).findings
 
 
 def review(
     files: Sequence[ChangedFile],
     read_source: Callable[[str], str | None],
     guidance: Guidance,
+    extra_rules: Sequence[Rule] = (),
+    notes: Sequence[str] = (),
 ) -> Review:
-    """Review every changed file; skipped files (AGENTS.md ``Skip``) are not counted."""
+    """Review every changed file; skipped files (AGENTS.md ``Skip``) are not counted.
+
+    ``extra_rules`` are the repository's own rules; ``notes`` (problems found while loading
+    them) are passed on to the report."""
     findings: list[Finding] = []
+    all_notes = list(notes)
     groups: dict[str, tuple[Guidelines, list[str]]] = {}
     reviewed = 0
     for changed in files:
@@ -238,9 +331,12 @@ def review(
         reviewed += 1
         if guidelines is not None:
             groups.setdefault(guidelines.path, (guidelines, []))[1].append(changed.path)
-        findings.extend(review_file(changed, read_source(changed.path), policy))
+        result = _review_one(changed, read_source(changed.path), policy, extra_rules)
+        findings.extend(result.findings)
+        all_notes.extend(result.notes)
     return Review(
         reviewed,
         tuple(findings),
         tuple(GuidelineGroup(g, tuple(paths)) for g, paths in groups.values()),
+        tuple(all_notes),
     )

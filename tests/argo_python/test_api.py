@@ -22,7 +22,7 @@ def test_hello_returns_the_exact_greeting(server: ServerProcess) -> None:
     reply = server.get("/hello")
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/json"
-    assert reply.body == b'{"message":"Hello from argo-python!"}'
+    assert reply.body == f'{{"message":"Hello from {Settings().service_name}!"}}'.encode()
 
 
 def test_fibonacci_10_returns_compact_json_n_then_result(server: ServerProcess) -> None:

@@ -12,7 +12,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
-from codex_review.languages import Language
+from legacy_review.languages import Language
 
 _NOT_NEWLINE = re.compile(r"[^\n]")
 
