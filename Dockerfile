@@ -1,4 +1,4 @@
-# argo-python service image. Layer layout and the reasons for it: README, "How the image is built".
+# argo-python service image. Layer layout and the reasons for it: docs/image.md, "How it is built".
 #
 #   docker build -t argo-python .
 #   docker run --rm --read-only -p 127.0.0.1:8080:8080 argo-python

@@ -120,7 +120,7 @@ check_argocd() {
 }
 
 bootstrap_argocd() {
-  kubectl get namespace argocd >/dev/null || die "ArgoCD is not installed (no argocd namespace); see README, ArgoCD configuration"
+  kubectl get namespace argocd >/dev/null || die "ArgoCD is not installed (no argocd namespace); see docs/cluster.md, Installing ArgoCD"
   local manifest
   for manifest in argocd/project.yaml argocd/application.yaml; do
     sed "s|$MANIFEST_REPO|$REPO|" "$manifest" | kubectl apply -f -

@@ -1,7 +1,7 @@
 # OpenTofu (or Terraform) configuration for the microservices of the cluster: namespaces, replica
 # counts, CPU/memory sizing, Services and Ingresses, per tofu/terraform.tfvars. ArgoCD deploys the
 # same objects from k8s/ and ignores the fields owned here; this configuration ignores the image,
-# which CI owns. See README, "OpenTofu".
+# which CI owns. See docs/opentofu.md.
 
 terraform {
   required_version = ">= 1.6"

@@ -33,7 +33,7 @@ resource "kubernetes_deployment_v1" "service" {
   # checkov:skip=CKV_K8S_43:the image is CI's (k8s/deployment.yaml, pinned by digest); OpenTofu sets it at creation only
 
   # The Deployment is not waited for: tofu's job is sizing, and a first apply may come before the
-  # image pull secret exists (README, "OpenTofu"). `kubectl rollout status` shows the rollout.
+  # image pull secret exists (docs/opentofu.md). `kubectl rollout status` shows the rollout.
   wait_for_rollout = false
 
   metadata {

@@ -1,4 +1,4 @@
-# Sizing of the cluster's microservices: edit, then `tofu apply` (README, "OpenTofu").
+# Sizing of the cluster's microservices: edit, then `tofu apply` (docs/opentofu.md).
 # The entry named in fork.toml is the service deployed from k8s/: it must match k8s/ (tests/deploy
 # checks it), `make fork` renames it, and its image is read from k8s/deployment.yaml, where CI
 # writes it.

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 
-"""Seed-compatible entry point: ``python3 .github/scripts/codex-review.py --diff pr_diff.txt ...``.
+"""Entry point compatible with the original review script, run as the workflow runs it:
+``.venv/bin/python .github/scripts/codex-review.py --diff pr_diff.txt ...``.
 
 A thin shim over the ``codex_review`` package. In a plain checkout it also finds the package in
 ``src/``; its dependencies (``unidiff``, and ``httpx`` for ``--github``) must be installed, e.g.

@@ -10,7 +10,7 @@ T = TypeVar("T")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # Above this F(n) has over 20,000 digits; computing and printing it would block the event loop
-# for everyone (see README, "Configuration").
+# for everyone (see docs/configuration.md).
 FIB_MAX_N_LIMIT = 100_000
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")

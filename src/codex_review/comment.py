@@ -22,7 +22,7 @@ MAX_COMMENT_CHARS = 65_536
 _MAX_GUIDELINE_CHARS = 12_000
 _MAX_CODE_CHARS = 160
 
-# The seed's icons; the last one is the "information source" emoji, not a letter.
+# The original review script's icons; the last one is the "information source" emoji, not a letter.
 ICONS = {Severity.ERROR: "❌", Severity.WARNING: "⚠️", Severity.INFO: "ℹ️"}  # noqa: RUF001
 # A zero-width space after "@" keeps "@user" readable but stops GitHub from notifying "user".
 _ZWSP = "\u200b"

@@ -1,4 +1,4 @@
-"""Output formats: JSON (the seed's shape plus ``rule``), text, Markdown (the PR comment), SARIF."""
+"""Output formats: JSON (the original script's shape plus ``rule``), text, Markdown, SARIF."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from codex_review.models import Severity
 
-# The seed's three categories, spelled as the seed's JSON spelled them.
+# The original review script's three categories, spelled as its JSON spelled them.
 BUGS = "bugs"
 SECURITY = "security"
 BEST = "best_practices"

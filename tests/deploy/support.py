@@ -41,7 +41,7 @@ CI_IMAGE_PATTERN = re.compile(
     r":sha-(?P<sha>[0-9a-f]{7})@sha256:[0-9a-f]{64}"
 )
 TOFU_INSTALL_HINT = (
-    "install OpenTofu (https://opentofu.org/docs/intro/install/, README 'OpenTofu') "
+    "install OpenTofu (https://opentofu.org/docs/intro/install/, docs/opentofu.md) "
     "or Terraform (https://developer.hashicorp.com/terraform/install)"
 )
 HCL_OPTIONS = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)

@@ -12,13 +12,6 @@ from tests.deploy.support import tofu_binary, tool_env
 
 from .pages import DOCS, README, ROOT, Block, Link, all_blocks, anchors, links, pages
 
-# Pages that other changes of this release add; linked already, checked once they exist.
-# Remove an entry when its page has landed.
-PAGES_FROM_OTHER_BRANCHES = {
-    "docs/fork.md",
-    "docs/review-rules.md",
-    "docs/service.md",
-}
 README_MAX_LINES = 250
 RESULTS = ROOT / "bench" / "RESULTS.md"
 PERFORMANCE = DOCS / "performance.md"
@@ -40,8 +33,6 @@ def test_relative_link_points_at_a_file_and_heading_that_exist(link: Link) -> No
     path, _, anchor = link.href.partition("#")
     target = (link.page.parent / path).resolve() if path else link.page
     name = target.relative_to(ROOT).as_posix() if target.is_relative_to(ROOT) else str(target)
-    if not target.exists() and name in PAGES_FROM_OTHER_BRANCHES:
-        return
     assert target.exists(), f"{link.id}: names no file"
     if anchor:
         assert target.suffix == ".md", f"{link.id}: an anchor into a file that is not a page"
