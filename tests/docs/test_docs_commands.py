@@ -35,6 +35,9 @@ from .pages import MARKS, ROOT, Block, all_blocks
 TIMEOUT = 120
 # What `make run` listens on, as the docs' curl examples address it.
 LOCAL_SERVICE = f"localhost:{Settings().port}"
+# The pages run their curl examples against `SERVICE_NAME=demo make run`, so that what they show
+# stays true in a fork, whose default name is its own.
+DOCS_SERVICE_NAME = "demo"
 
 
 @dataclass
@@ -111,7 +114,21 @@ def deployed_fork(tmp_path: Path) -> Workspace:
 
 def repository_copy(tmp_path: Path) -> Workspace:
     """A copy of the repository (with this checkout's .venv) for commands that rewrite it."""
-    return Workspace(copy_repository(tmp_path / "copy"), dict(os.environ))
+    return Workspace(shared_environment_copy(tmp_path / "copy"), dict(os.environ))
+
+
+def shared_environment_copy(destination: Path) -> Path:
+    """A copy of the repository that uses this checkout's .venv and never re-syncs it.
+
+    The copy's files are new, so `make` would find `.venv/.synced` older than its pyproject.toml
+    and uv.lock and run `uv sync` from the copy, installing the copy's project into the shared
+    .venv. Those two files get this checkout's times, so `make` sees the environment current.
+    """
+    root = copy_repository(destination)
+    for name in ("pyproject.toml", "uv.lock"):
+        stat = (ROOT / name).stat()
+        os.utime(root / name, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    return root
 
 
 @dataclass(frozen=True)
@@ -208,7 +225,7 @@ def special_blocks() -> list[tuple[Block, str]]:
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
-    proc = ServerProcess.start()
+    proc = ServerProcess.start(SERVICE_NAME=DOCS_SERVICE_NAME)
     yield proc
     proc.stop()
 
