@@ -14,26 +14,21 @@ from codex_review.inline import comment_body, keyed
 from codex_review.models import Finding, Severity
 from codex_review.outputs import OPTIONS, Option, Outputs
 from codex_review.review import Review
+from codex_review.rules import all_rules
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "review-outputs.md"
-LEAK = Finding(
-    Severity.ERROR,
-    "security",
-    "rust-log-password",
-    "src/main.rs",
-    2,
-    "Potential password logging detected",
-    'println!("password: {}", password);',
-)
-UNWRAP = Finding(
-    Severity.WARNING,
-    "bugs",
-    "rust-unwrap",
-    "src/main.rs",
-    3,
-    "Consider using proper error handling instead of unwrap()",
-    "let v = parse().unwrap();",
-)
+RULES = {rule.id: rule for rule in all_rules()}
+
+
+def _example(rule_id: str, line: int, code: str) -> Finding:
+    """A finding as the engine reports it: severity, category and message from the rule table,
+    so the page cannot show a rule or a message the bot does not have."""
+    rule = RULES[rule_id]
+    return Finding(rule.severity, rule.category, rule.id, "src/main.rs", line, rule.message, code)
+
+
+LEAK = _example("rust-println-password", 2, 'println!("password: {}", password);')
+UNWRAP = _example("rust-unwrap", 3, "let v = parse().unwrap();")
 
 
 def _text() -> str:
