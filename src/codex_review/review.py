@@ -40,8 +40,12 @@ _SECRET_FOLDED_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_FOLDED_NEEDLE
 
 
 def _fold(text: str) -> str:
-    """`text` with ASCII letters lower-cased and every offset unchanged."""
-    return text.translate(_ASCII_LOWER)
+    """`text` with ASCII letters lower-cased and every offset unchanged, to look for the rules'
+    ASCII needles in any case. str.lower() is 15 times faster than str.translate() on text that
+    is not pure ASCII; where it keeps the length it maps each character to one, and the few
+    non-ASCII letters it lowers into ASCII (the Kelvin sign) can only add a candidate."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
 
 
 @dataclass(frozen=True)
