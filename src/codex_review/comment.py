@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 
 from codex_review.context import PullRequest
 from codex_review.guidelines import Guidelines
@@ -18,7 +19,6 @@ from codex_review.review import Review
 MARKER = "<!-- codex-review:comment -->"
 TITLE = "## 🔍 Codex Code Review"
 MAX_COMMENT_CHARS = 65_536
-_BUDGET = MAX_COMMENT_CHARS - 1_024  # room for the "... and N more" line and the footer
 _MAX_GUIDELINE_CHARS = 12_000
 _MAX_CODE_CHARS = 160
 
@@ -155,11 +155,22 @@ def _notes_section(review: Review) -> list[str]:
     return [*lines, ""]
 
 
-def render_markdown(review: Review, pull: PullRequest) -> str:
-    """The comment body; always starts with the hidden marker and fits GitHub's limit."""
+def render_markdown(
+    review: Review,
+    pull: PullRequest,
+    notes: Sequence[str] = (),
+    *,
+    limit: int = MAX_COMMENT_CHARS,
+) -> str:
+    """The comment body; always starts with the hidden marker and fits in ``limit`` characters
+    (GitHub's comment limit by default; the job summary allows more). ``notes`` say where the
+    findings also appear (inline, outside the diff, over the cap)."""
     head = _header(review, pull)
+    if notes:
+        head += [*notes, ""]
     tail = ["", *_guidelines_section(review), *_notes_section(review), FOOTER]
     used = sum(len(line) + 1 for line in (*head, *tail))
+    budget = limit - 1_024  # room for the "... and N more" line and the footer
     body = list(head)
     ordered = sorted(review.findings, key=lambda f: -f.severity)
     if ordered:
@@ -167,7 +178,7 @@ def render_markdown(review: Review, pull: PullRequest) -> str:
         used += sum(len(line) + 1 for line in body[-2:])
         for shown, finding in enumerate(ordered):
             row = _row(finding, pull)
-            if used + len(row) + 1 > _BUDGET:
+            if used + len(row) + 1 > budget:
                 body.append("")
                 body.append(
                     f"... and {len(ordered) - shown} more (run codex-review with "
@@ -179,4 +190,4 @@ def render_markdown(review: Review, pull: PullRequest) -> str:
     else:
         body.append("✅ No issues found in the added lines.")
     text = "\n".join((*body, *tail)) + "\n"
-    return text if len(text) <= MAX_COMMENT_CHARS else text[: MAX_COMMENT_CHARS - 1] + "\n"
+    return text if len(text) <= limit else text[: limit - 1] + "\n"

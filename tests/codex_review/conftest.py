@@ -39,6 +39,8 @@ def github() -> Iterator[FakeGitHub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+    # Every request of every test conforms to GitHub's published REST description.
+    assert fake.violations == []
 
 
 @pytest.fixture

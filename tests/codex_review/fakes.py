@@ -1,6 +1,11 @@
 """Real parts for the codex-review tests: git repositories with a bare remote, and a local HTTP
-server that speaks the few GitHub REST endpoints the bot uses, with GitHub's response shapes and
-``Link`` pagination, over a real loopback socket. The fixtures are in conftest.py."""
+server that speaks the GitHub REST endpoints the bot uses, over a real loopback socket, with
+GitHub's response shapes, ``Link`` pagination and the rules GitHub enforces: every request is
+validated against the operations of GitHub's published REST description (the subset in
+github_rest_subset.json), a review comment must sit on a right-side line inside a hunk of the
+pull request's diff (else 422), a check run takes at most 50 annotations per request, an
+installation token may not read /user and a personal access token may not create check runs.
+The fixtures are in conftest.py."""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
 import pytest
 
 # The stand-in's token: a made-up value shaped like a GitHub Actions token.
@@ -24,6 +30,10 @@ REPOSITORY_ID = 4242
 PR_NUMBER = 7
 HEAD_SHA = "0123456789abcdef0123456789abcdef01234567"
 VALID_STATES = {"error", "failure", "pending", "success"}
+ACTIONS_BOT = {"login": "github-actions[bot]", "id": 41898282, "type": "Bot"}
+PAT_USER = {"login": "octo-dev", "id": 5150, "type": "User"}
+REST_SUBSET = Path(__file__).with_name("github_rest_subset.json")
+READ_ONLY = {"message": "Resource not accessible by integration", "documentation_url": "x"}
 
 
 # --- git ------------------------------------------------------------------------------------------
@@ -83,6 +93,55 @@ class GitRepo:
         return diff
 
 
+def diff_files(diff: bytes) -> list[dict[str, Any]]:
+    """The pull request's files as ``GET /pulls/{n}/files`` lists them, from a ``git diff``:
+    each file's name, status and ``patch`` (its hunks, headers left out, as GitHub gives it)."""
+    files: list[dict[str, Any]] = []
+    for chunk in re.split(r"^diff --git ", diff.decode("utf-8"), flags=re.MULTILINE)[1:]:
+        new = re.search(r"^\+\+\+ (?:b/)?(.+)$", chunk, re.MULTILINE)
+        old = re.search(r"^--- (?:a/)?(.+)$", chunk, re.MULTILINE)
+        hunks = chunk.find("\n@@")
+        name = (
+            new.group(1) if new and new.group(1) != "/dev/null" else (old.group(1) if old else "")
+        )
+        status = "added" if old and old.group(1) == "/dev/null" else "modified"
+        if new and new.group(1) == "/dev/null":
+            status = "removed"
+        entry: dict[str, Any] = {"filename": name, "status": status, "sha": "0" * 40}
+        if hunks >= 0:
+            entry["patch"] = chunk[hunks + 1 :].rstrip("\n")
+        files.append(entry)
+    return files
+
+
+def right_side_lines(patch: str) -> set[int]:
+    """Where GitHub accepts a ``side: RIGHT`` review comment: the new-file line numbers of the
+    context and added lines of every hunk (written here by hand, apart from the bot's parser)."""
+    lines: set[int] = set()
+    number = 0
+    for line in patch.split("\n"):
+        header = re.match(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,\d+)? @@", line)
+        if header:
+            number = int(header.group(1))
+        elif line.startswith(("+", " ")):
+            lines.add(number)
+            number += 1
+    return lines
+
+
+def _operations() -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
+    subset = json.loads(REST_SUBSET.read_text(encoding="utf-8"))
+    found = []
+    for key, operation in subset["operations"].items():
+        method, template = key.split(" ", 1)
+        pattern = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template))
+        found.append((method, re.compile(pattern), operation))
+    return found
+
+
+OPERATIONS = _operations()
+
+
 # --- a GitHub API stand-in ------------------------------------------------------------------------
 @dataclass
 class Recorded:
@@ -106,29 +165,52 @@ class Scripted:
 
 @dataclass
 class FakeGitHub:
-    """State and request log of the stand-in; ``url`` is its API base URL."""
+    """State and request log of the stand-in; ``url`` is its API base URL.
+
+    ``installation_token``: GITHUB_TOKEN, which writes as github-actions[bot] and may not read
+    /user; False: a person's token, which /user names and which may not create check runs.
+    ``read_only`` is the
+    token of a pull request from a fork. ``violations`` lists every request that does not
+    conform to GitHub's REST description (each also answered 422, as GitHub would)."""
 
     url: str = ""
+    installation_token: bool = True
+    read_only: bool = False
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     statuses: list[dict[str, Any]] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)
+    review_comments: list[dict[str, Any]] = field(default_factory=list)
+    reviews: list[dict[str, Any]] = field(default_factory=list)
+    check_runs: list[dict[str, Any]] = field(default_factory=list)
+    minimized: set[str] = field(default_factory=set)
+    head_sha: str = HEAD_SHA
     requests: list[Recorded] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
     scripted: list[Scripted] = field(default_factory=list)
     next_id: int = 1000
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def comment_payload(self, number: int, body: str, login: str, user_type: str) -> dict[str, Any]:
+    @property
+    def user(self) -> dict[str, Any]:
+        who = ACTIONS_BOT if self.installation_token else PAT_USER
+        return {**who, "site_admin": False}
+
+    def new_id(self) -> int:
         self.next_id += 1
-        comment_id = self.next_id
+        return self.next_id
+
+    def comment_payload(self, number: int, body: str, user: dict[str, Any]) -> dict[str, Any]:
+        comment_id = self.new_id()
         return {
             "url": f"{self.url}/repos/{REPOSITORY}/issues/comments/{comment_id}",
             "html_url": f"https://github.example/{REPOSITORY}/pull/{number}#issuecomment-{comment_id}",
             "issue_url": f"{self.url}/repos/{REPOSITORY}/issues/{number}",
             "id": comment_id,
             "node_id": f"IC_kwDO{comment_id}",
-            "user": {"login": login, "id": 41898282, "type": user_type, "site_admin": False},
+            "user": user,
             "created_at": "2026-01-01T00:00:00Z",
             "updated_at": "2026-01-01T00:00:00Z",
-            "author_association": "NONE" if user_type == "Bot" else "MEMBER",
+            "author_association": "NONE" if user["type"] == "Bot" else "MEMBER",
             "body": body,
             "reactions": {"url": "", "total_count": 0},
         }
@@ -136,9 +218,22 @@ class FakeGitHub:
     def add_comment(
         self, body: str, *, login: str = "alice", user_type: str = "User", number: int = PR_NUMBER
     ) -> dict[str, Any]:
-        payload = self.comment_payload(number, body, login, user_type)
+        user = {"login": login, "id": 1, "type": user_type, "site_admin": False}
+        payload = self.comment_payload(number, body, user)
         self.comments.setdefault(number, []).append(payload)
         return payload
+
+    def push(self, diff: bytes, head_sha: str = HEAD_SHA) -> None:
+        """A push to the pull request: GitHub's diff becomes `diff`; a review comment whose line
+        is no longer in it becomes outdated (``line`` null), as GitHub shows it."""
+        self.files = diff_files(diff)
+        self.head_sha = head_sha
+        lines = {f["filename"]: right_side_lines(f.get("patch", "")) for f in self.files}
+        for comment in self.review_comments:
+            if comment["line"] is not None and comment["line"] not in lines.get(
+                comment["path"], set()
+            ):
+                comment["line"] = None
 
     def fail(
         self,
@@ -159,6 +254,49 @@ class FakeGitHub:
 
     def made(self, method: str, pattern: str = "") -> list[Recorded]:
         return [r for r in self.requests if r.method == method and re.search(pattern, r.path)]
+
+    def open_comments(self) -> list[dict[str, Any]]:
+        """The bot's review comments that are neither marked fixed/moved nor hidden."""
+        return [
+            c
+            for c in self.review_comments
+            if c["node_id"] not in self.minimized and " open -->" in c["body"]
+        ]
+
+
+def _operation(method: str, path: str) -> dict[str, Any] | None:
+    rest = re.sub(rf"^/repositories/{REPOSITORY_ID}", f"/repos/{REPOSITORY}", path)
+    for op_method, pattern, operation in OPERATIONS:
+        if op_method == method and pattern.fullmatch(rest):
+            return operation
+    return None
+
+
+def conformance(method: str, path: str, query: dict[str, list[str]], body: Any) -> str | None:
+    """Why the request does not conform to GitHub's REST description, or None."""
+    if path == "/graphql":
+        query_text = body.get("query", "") if isinstance(body, dict) else ""
+        ok = method == "POST" and "minimizeComment" in query_text
+        return None if ok else f"{method} {path}: not the minimizeComment mutation"
+    operation = _operation(method, path)
+    if operation is None:
+        return f"{method} {path}: not an operation of the REST description subset"
+    problem = None
+    unknown = set(query) - set(operation.get("query", []))
+    per_page = query.get("per_page", ["30"])[0]
+    schema = operation.get("requestBody")
+    if unknown:
+        problem = f"undocumented query parameters {sorted(unknown)}"
+    elif not per_page.isdigit() or not 1 <= int(per_page) <= 100:
+        problem = "per_page must be 1 to 100"
+    elif schema is None and body is not None:
+        problem = "takes no body"
+    elif schema is not None:
+        try:
+            jsonschema.validate(body, schema)
+        except jsonschema.ValidationError as error:
+            problem = error.message
+    return None if problem is None else f"{method} {path}: {problem}"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -184,15 +322,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
+        query = parse_qs(split.query)
         with fake.lock:
             fake.requests.append(
-                Recorded(
-                    method,
-                    split.path,
-                    parse_qs(split.query),
-                    self.headers.get("Authorization"),
-                    body,
-                )
+                Recorded(method, split.path, query, self.headers.get("Authorization"), body)
             )
             for script in fake.scripted:
                 if (
@@ -202,14 +335,24 @@ class _Handler(BaseHTTPRequestHandler):
                 ):
                     script.times -= 1
                     if script.apply:
-                        _route(fake, method, split.path, parse_qs(split.query), body)
+                        _route(fake, method, split.path, query, body)
                     default = {"message": "scripted", "documentation_url": "https://docs"}
                     self._send(script.status, script.body or default, script.headers)
                     return
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
                 self._send(401, {"message": "Bad credentials", "documentation_url": "x"})
                 return
-            status, payload, headers = _route(fake, method, split.path, parse_qs(split.query), body)
+            problem = conformance(method, split.path, query, body)
+            if problem is not None:
+                fake.violations.append(problem)
+                self._send(
+                    422, {"message": f"Invalid request. {problem}", "documentation_url": "x"}
+                )
+                return
+            if fake.read_only and method != "GET":
+                self._send(403, READ_ONLY)
+                return
+            status, payload, headers = _route(fake, method, split.path, query, body)
         self._send(status, payload, headers)
 
     def do_GET(self) -> None:
@@ -221,17 +364,23 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._handle("PATCH")
 
+    def do_PUT(self) -> None:
+        self._handle("PUT")
 
-def _comments_page(
-    fake: FakeGitHub, number: int, query: dict[str, list[str]]
-) -> tuple[int, Any, dict[str, str]]:
+
+Response = tuple[int, Any, dict[str, str]]
+_NOT_FOUND: Response = (404, {"message": "Not Found", "documentation_url": "x"}, {})
+_REPO = rf"(?:/repos/{re.escape(REPOSITORY)}|/repositories/{REPOSITORY_ID})"
+
+
+def _page(fake: FakeGitHub, items: list[Any], path: str, query: dict[str, list[str]]) -> Response:
     per_page = min(int(query.get("per_page", ["30"])[0]), 100)
     page = int(query.get("page", ["1"])[0])
-    items = fake.comments.get(number, [])
     last = max(1, -(-len(items) // per_page))
     chunk = items[(page - 1) * per_page : page * per_page]
     # GitHub's pagination links use the repository id form of the URL.
-    base = f"{fake.url}/repositories/{REPOSITORY_ID}/issues/{number}/comments?per_page={per_page}"
+    tail = re.sub(rf"^{_REPO}", "", path)
+    base = f"{fake.url}/repositories/{REPOSITORY_ID}{tail}?per_page={per_page}"
     links = []
     if page < last:
         links += [f'<{base}&page={page + 1}>; rel="next"', f'<{base}&page={last}>; rel="last"']
@@ -240,24 +389,22 @@ def _comments_page(
     return 200, chunk, ({"Link": ", ".join(links)} if links else {})
 
 
-Response = tuple[int, Any, dict[str, str]]
-_NOT_FOUND: Response = (404, {"message": "Not Found", "documentation_url": "x"}, {})
-_REPO = rf"(?:/repos/{re.escape(REPOSITORY)}|/repositories/{REPOSITORY_ID})"
+def _user(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    if fake.installation_token:
+        return 403, READ_ONLY, {}
+    return 200, fake.user, {}
 
 
 def _list_comments(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
-    return _comments_page(fake, int(match.group(1)), query)
+    return _page(fake, fake.comments.get(int(match.group(1)), []), match.group(0), query)
 
 
 def _create_comment(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
-    if not isinstance(body, dict) or not isinstance(body.get("body"), str):
-        return 422, {"message": "Invalid request."}, {}
     if len(body["body"]) > 65536:
         return 422, {"message": "Validation Failed", "errors": [{"field": "body"}]}, {}
     number = int(match.group(1))
-    created = fake.add_comment(
-        body["body"], login="github-actions[bot]", user_type="Bot", number=number
-    )
+    created = fake.comment_payload(number, body["body"], fake.user)
+    fake.comments.setdefault(number, []).append(created)
     return 201, created, {}
 
 
@@ -265,7 +412,7 @@ def _update_comment(fake: FakeGitHub, match: re.Match[str], query: Any, body: An
     comment_id = int(match.group(1))
     for comment in (c for comments in fake.comments.values() for c in comments):
         if comment["id"] == comment_id:
-            if len(body.get("body", "")) > 65536:
+            if len(body["body"]) > 65536:
                 return 422, {"message": "Validation Failed"}, {}
             comment["body"] = body["body"]
             comment["updated_at"] = "2026-01-02T00:00:00Z"
@@ -274,24 +421,14 @@ def _update_comment(fake: FakeGitHub, match: re.Match[str], query: Any, body: An
 
 
 def _create_status(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
-    state = body.get("state") if isinstance(body, dict) else None
-    description = (body.get("description") if isinstance(body, dict) else "") or ""
-    if state not in VALID_STATES or len(description) > 140:
-        errors = [
-            {
-                "resource": "Status",
-                "code": "custom",
-                "field": "state",
-                "message": "state is not included in the list",
-            }
-        ]
-        return 422, {"message": "Validation Failed", "errors": errors}, {}
+    if len(body.get("description") or "") > 140:
+        return 422, {"message": "Validation Failed", "errors": [{"field": "description"}]}, {}
     status = {
         "url": f"{fake.url}/repos/{REPOSITORY}/statuses/{match.group(1)}",
         "id": len(fake.statuses) + 1,
         "node_id": "SC_x",
-        "state": state,
-        "description": description,
+        "state": body["state"],
+        "description": body.get("description"),
         "target_url": body.get("target_url"),
         "context": body.get("context", "default"),
         "created_at": "2026-01-01T00:00:00Z",
@@ -302,11 +439,147 @@ def _create_status(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any
     return 201, status, {}
 
 
+def _list_files(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    return _page(fake, fake.files, match.group(0), query)
+
+
+def _list_review_comments(
+    fake: FakeGitHub, match: re.Match[str], query: Any, body: Any
+) -> Response:
+    return _page(fake, fake.review_comments, match.group(0), query)
+
+
+def _list_reviews(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    return _page(fake, fake.reviews, match.group(0), query)
+
+
+def _misplaced(fake: FakeGitHub, comment: dict[str, Any]) -> bool:
+    lines = {f["filename"]: right_side_lines(f.get("patch", "")) for f in fake.files}
+    if comment.get("side", "RIGHT") != "RIGHT" or "line" not in comment:
+        return True
+    return comment["line"] not in lines.get(comment["path"], set())
+
+
+def _create_review(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    comments = body.get("comments", [])
+    if body.get("event") in {"COMMENT", "REQUEST_CHANGES"} and not body.get("body"):
+        return 422, {"message": "Unprocessable Entity", "errors": ["Body can't be blank"]}, {}
+    if any(_misplaced(fake, comment) for comment in comments):
+        # GitHub refuses the whole review, and creates none of its comments.
+        errors = ["Pull request review thread line must be part of the diff"]
+        return 422, {"message": "Unprocessable Entity", "errors": errors}, {}
+    states = {"COMMENT": "COMMENTED", "REQUEST_CHANGES": "CHANGES_REQUESTED", "APPROVE": "APPROVED"}
+    review_id = fake.new_id()
+    review = {
+        "id": review_id,
+        "node_id": f"PRR_{review_id}",
+        "user": fake.user,
+        "body": body.get("body", ""),
+        "state": states.get(body.get("event", ""), "PENDING"),
+        "commit_id": body.get("commit_id", fake.head_sha),
+        "html_url": f"https://github.example/{REPOSITORY}/pull/{match.group(1)}#pullrequestreview-{review_id}",
+    }
+    fake.reviews.append(review)
+    for comment in comments:
+        comment_id = fake.new_id()
+        fake.review_comments.append(
+            {
+                "id": comment_id,
+                "node_id": f"PRRC_{comment_id}",
+                "pull_request_review_id": review_id,
+                "path": comment["path"],
+                "line": comment["line"],
+                "original_line": comment["line"],
+                "side": "RIGHT",
+                "commit_id": review["commit_id"],
+                "body": comment["body"],
+                "user": fake.user,
+            }
+        )
+    return 200, review, {}
+
+
+def _update_review_comment(
+    fake: FakeGitHub, match: re.Match[str], query: Any, body: Any
+) -> Response:
+    for comment in fake.review_comments:
+        if comment["id"] == int(match.group(1)):
+            comment["body"] = body["body"]
+            return 200, comment, {}
+    return _NOT_FOUND
+
+
+def _dismiss_review(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    for review in fake.reviews:
+        if review["id"] == int(match.group(2)):
+            if review["state"] not in {"CHANGES_REQUESTED", "APPROVED"}:
+                return 422, {"message": "Can not dismiss a commented pull request review"}, {}
+            review["state"] = "DISMISSED"
+            return 200, review, {}
+    return _NOT_FOUND
+
+
+def _create_check_run(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    if not fake.installation_token:
+        return (
+            403,
+            {"message": "You must authenticate via a GitHub App.", "documentation_url": "x"},
+            {},
+        )
+    run = {
+        "id": fake.new_id(),
+        "name": body["name"],
+        "head_sha": body["head_sha"],
+        "status": body.get("status", "queued"),
+        "conclusion": body.get("conclusion"),
+        "details_url": body.get("details_url"),
+        "output": {k: v for k, v in body.get("output", {}).items() if k != "annotations"},
+        "annotations": list(body.get("output", {}).get("annotations", [])),
+    }
+    fake.check_runs.append(run)
+    return 201, {k: v for k, v in run.items() if k != "annotations"}, {}
+
+
+def _update_check_run(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    for run in fake.check_runs:
+        if run["id"] == int(match.group(1)):
+            output = body.get("output", {})
+            run["annotations"] += output.get("annotations", [])  # appended, as GitHub does
+            run["output"].update({k: v for k, v in output.items() if k != "annotations"})
+            for key in ("status", "conclusion"):
+                if key in body:
+                    run[key] = body[key]
+            return 200, {k: v for k, v in run.items() if k != "annotations"}, {}
+    return _NOT_FOUND
+
+
+def _graphql(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
+    node_id = body.get("variables", {}).get("id")
+    if not any(c["node_id"] == node_id for c in fake.review_comments):
+        return (
+            200,
+            {"data": None, "errors": [{"message": f"Could not resolve to a node {node_id}"}]},
+            {},
+        )
+    fake.minimized.add(node_id)
+    return 200, {"data": {"minimizeComment": {"minimizedComment": {"isMinimized": True}}}}, {}
+
+
 ROUTES = (
+    ("GET", re.compile(r"/user"), _user),
     ("GET", re.compile(rf"{_REPO}/issues/(\d+)/comments"), _list_comments),
     ("POST", re.compile(rf"{_REPO}/issues/(\d+)/comments"), _create_comment),
     ("PATCH", re.compile(rf"{_REPO}/issues/comments/(\d+)"), _update_comment),
     ("POST", re.compile(rf"{_REPO}/statuses/([0-9a-f]{{40}})"), _create_status),
+    ("GET", re.compile(rf"{_REPO}/pulls/(\d+)/files"), _list_files),
+    ("GET", re.compile(rf"{_REPO}/pulls/(\d+)/comments"), _list_review_comments),
+    ("PATCH", re.compile(rf"{_REPO}/pulls/comments/(\d+)"), _update_review_comment),
+    ("GET", re.compile(rf"{_REPO}/pulls/(\d+)/reviews"), _list_reviews),
+    ("POST", re.compile(rf"{_REPO}/pulls/(\d+)/reviews"), _create_review),
+    ("PUT", re.compile(rf"{_REPO}/pulls/(\d+)/reviews/(\d+)/dismissals"), _dismiss_review),
+    ("POST", re.compile(rf"{_REPO}/check-runs"), _create_check_run),
+    ("PATCH", re.compile(rf"{_REPO}/check-runs/(\d+)"), _update_check_run),
+    ("POST", re.compile(r"/graphql"), _graphql),
 )
 
 

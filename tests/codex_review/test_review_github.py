@@ -1,5 +1,5 @@
-"""--github against a local GitHub API stand-in over real sockets: comment, status, pagination,
-403 from a fork's token, retries."""
+"""--github against a local GitHub API stand-in over real sockets: the summary comment, the
+status, pagination, 403 from a fork's token, retries and rate limits."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from tests.codex_review.fakes import HEAD_SHA, PR_NUMBER, TOKEN, FakeGitHub, Git
 
 from codex_review.cli import main
 from codex_review.comment import MARKER
-from codex_review.github import GitHubClient, GitHubError, GitHubForbiddenError
+from codex_review.github import (
+    SECONDARY_LIMIT_WAIT,
+    GitHubClient,
+    GitHubError,
+    GitHubForbiddenError,
+)
 
 STATE_BY_CODE = {
     "error": ("failure", "Critical issues found"),
@@ -31,6 +36,10 @@ CODE = {
 
 def _pr_diff(git_repo: GitRepo, code: str) -> Path:
     return git_repo.pr_diff_file("src/main.rs", "fn main() {}\n", code)
+
+
+SUMMARY_COMMENTS = r"/issues/\d+/comments$"
+WITH_STATUS = {"CODEX_REVIEW_COMMIT_STATUS": "on"}
 
 
 def _run(diff: Path, repo: Path, env: dict[str, str], *extra: str) -> int:
@@ -69,13 +78,13 @@ def test_the_previous_comment_is_found_on_page_two_of_three(
 
     assert _run(diff, git_repo.path, actions_env) == 0
 
-    listed = github.made("GET", r"/comments$")
+    listed = github.made("GET", SUMMARY_COMMENTS)
     assert [r.query.get("page", ["1"])[0] for r in listed] == ["1", "2"]
     assert listed[1].path.startswith("/repositories/")  # followed GitHub's Link URL as given
     assert [r.path for r in github.made("PATCH")] == [
         f"/repos/octo-org/widgets/issues/comments/{bot_id}"
     ]
-    assert not github.made("POST", r"/comments$")
+    assert not github.made("POST", SUMMARY_COMMENTS)
     assert len(github.comments[PR_NUMBER]) == 250
 
 
@@ -89,7 +98,7 @@ def test_a_persons_comment_carrying_the_marker_is_never_adopted(
     assert _run(diff, git_repo.path, actions_env) == 0
 
     assert not github.made("PATCH")
-    assert len(github.made("POST", r"/comments$")) == 1
+    assert len(github.made("POST", SUMMARY_COMMENTS)) == 1
     assert github.comments[PR_NUMBER][0]["id"] == human_id
     assert github.comments[PR_NUMBER][0]["body"].endswith("written by a person")
 
@@ -103,8 +112,8 @@ def test_all_pages_are_read_before_creating_a_new_comment(
 
     assert _run(diff, git_repo.path, actions_env) == 0
 
-    assert [r.query["page"][0] for r in github.made("GET")[1:]] == ["2", "3"]
-    assert len(github.made("POST", r"/comments$")) == 1
+    assert [r.query["page"][0] for r in github.made("GET", SUMMARY_COMMENTS)[1:]] == ["2", "3"]
+    assert len(github.made("POST", SUMMARY_COMMENTS)) == 1
 
 
 @pytest.mark.parametrize("worst", list(STATE_BY_CODE), ids=lambda w: f"worst-{w}")
@@ -113,7 +122,7 @@ def test_commit_status_is_valid_and_follows_the_worst_finding(
 ) -> None:
     diff = _pr_diff(git_repo, CODE[worst])
 
-    assert _run(diff, git_repo.path, actions_env) == 0
+    assert _run(diff, git_repo.path, {**actions_env, **WITH_STATUS}) == 0
 
     assert len(github.statuses) == 1
     status = github.statuses[0]
@@ -130,15 +139,15 @@ def test_fail_on_error_still_publishes_then_exits_1(
 
     assert _run(diff, git_repo.path, actions_env, "--fail-on", "error") == 1
 
-    assert github.statuses[0]["state"] == "failure"
+    assert github.check_runs[0]["conclusion"] == "failure"
 
 
 @pytest.mark.parametrize(
     "forbidden",
-    [("GET", r"/comments$"), ("POST", r"/comments$")],
+    [("GET", SUMMARY_COMMENTS), ("POST", SUMMARY_COMMENTS)],
     ids=["listing-forbidden", "commenting-forbidden"],
 )
-def test_403_from_a_read_only_token_prints_a_notice_and_exits_0(
+def test_403_on_the_comment_prints_a_notice_and_exits_0(
     forbidden: tuple[str, str],
     git_repo: GitRepo,
     github: FakeGitHub,
@@ -152,22 +161,25 @@ def test_403_from_a_read_only_token_prints_a_notice_and_exits_0(
     assert _run(diff, git_repo.path, actions_env) == 0
 
     out = capsys.readouterr()
-    assert out.out.startswith("::notice title=codex-review::")
-    assert "Resource not accessible by integration" in out.out
-    assert not github.statuses
+    notice = [
+        line for line in out.out.splitlines() if line.startswith("::notice title=codex-review::")
+    ]
+    assert len(notice) == 1
+    assert "Resource not accessible by integration" in notice[0]
+    assert github.check_runs  # the other outputs still ran
     assert TOKEN not in out.out + out.err
 
 
 def test_server_errors_are_retried_honouring_retry_after(
     git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
 ) -> None:
-    github.fail("GET", r"/comments$", 502, headers={"Retry-After": "0"}, times=2)
+    github.fail("GET", SUMMARY_COMMENTS, 502, headers={"Retry-After": "0"}, times=2)
     github.fail("POST", r"/statuses/", 503, headers={"Retry-After": "0"})
     diff = _pr_diff(git_repo, CODE["clean"])
 
-    assert _run(diff, git_repo.path, actions_env) == 0
+    assert _run(diff, git_repo.path, {**actions_env, **WITH_STATUS}) == 0
 
-    assert len(github.made("GET")) == 3
+    assert len(github.made("GET", SUMMARY_COMMENTS)) == 3
     assert len(github.made("POST", r"/statuses/")) == 2
     assert github.statuses[0]["state"] == "success"
 
@@ -178,7 +190,7 @@ def test_a_persistent_api_failure_exits_3_with_one_line(
     actions_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    github.fail("POST", r"/comments$", 422, body={"message": "Validation Failed"})
+    github.fail("POST", SUMMARY_COMMENTS, 422, body={"message": "Validation Failed"})
     diff = _pr_diff(git_repo, CODE["clean"])
 
     assert _run(diff, git_repo.path, actions_env) == 3
@@ -194,7 +206,7 @@ def test_the_token_is_never_printed(
     actions_env: dict[str, str],
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    github.fail("GET", r"/comments$", 500, headers={"Retry-After": "0"}, times=10)
+    github.fail("GET", SUMMARY_COMMENTS, 500, headers={"Retry-After": "0"}, times=10)
     diff = _pr_diff(git_repo, CODE["clean"])
 
     assert _run(diff, git_repo.path, actions_env) == 3
@@ -241,25 +253,23 @@ def test_a_push_event_is_refused_with_exit_2(
 
 
 # --- the client on its own: retry timing, with the sleeps recorded instead of slept ---------------
+SECONDARY = {"message": "You have exceeded a secondary rate limit."}
+
+
 @pytest.mark.parametrize(
     ("headers", "expected_sleeps"),
     [
         ({"Retry-After": "7"}, [7.0]),
-        ({}, [1.0]),
-        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}, [30.0]),
+        ({}, [SECONDARY_LIMIT_WAIT]),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1030"}, [31.0]),
+        ({"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1500"}, [501.0]),
     ],
-    ids=["retry-after-seconds", "exponential-backoff", "rate-limit-reset"],
+    ids=["retry-after-seconds", "secondary-without-retry-after", "reset", "far-reset"],
 )
-def test_secondary_rate_limit_waits_as_github_says(
+def test_rate_limits_wait_as_github_says(
     headers: dict[str, str], expected_sleeps: list[float], github: FakeGitHub
 ) -> None:
-    github.fail(
-        "GET",
-        r"/comments$",
-        403,
-        headers=headers,
-        body={"message": "You have exceeded a secondary rate limit."},
-    )
+    github.fail("GET", SUMMARY_COMMENTS, 403, headers=headers, body=SECONDARY)
     sleeps: list[float] = []
     client = GitHubClient(github.url, TOKEN, sleep=sleeps.append, clock=lambda: 1000.0)
 
@@ -269,8 +279,52 @@ def test_secondary_rate_limit_waits_as_github_says(
     assert sleeps == expected_sleeps
 
 
+def test_a_bare_secondary_limit_waits_a_minute_then_doubles(github: FakeGitHub) -> None:
+    github.fail("GET", SUMMARY_COMMENTS, 429, body=SECONDARY, times=3)
+    sleeps: list[float] = []
+
+    with GitHubClient(github.url, TOKEN, sleep=sleeps.append, wait_budget=1_000) as client:
+        assert list(client.iter_comments("octo-org/widgets", PR_NUMBER)) == []
+
+    assert sleeps == [SECONDARY_LIMIT_WAIT, 2 * SECONDARY_LIMIT_WAIT, 4 * SECONDARY_LIMIT_WAIT]
+
+
+@pytest.mark.parametrize("budget", [0.0, 30.0, 400.0], ids=lambda b: f"budget-{b:.0f}s")
+def test_a_wait_beyond_the_budget_stops_with_a_clear_error(
+    budget: float, github: FakeGitHub
+) -> None:
+    headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1500"}
+    github.fail("GET", SUMMARY_COMMENTS, 403, headers=headers, body=SECONDARY)
+    sleeps: list[float] = []
+    client = GitHubClient(
+        github.url, TOKEN, sleep=sleeps.append, clock=lambda: 1000.0, wait_budget=budget
+    )
+
+    with client, pytest.raises(GitHubError) as raised:
+        list(client.iter_comments("octo-org/widgets", PR_NUMBER))
+
+    assert sleeps == []
+    assert "wait 501 s" in str(raised.value)
+    assert f"{budget:.0f} s left of the wait budget (CODEX_REVIEW_WAIT_BUDGET)" in str(raised.value)
+
+
+def test_waits_add_up_against_one_budget_for_the_run(github: FakeGitHub) -> None:
+    github.fail(
+        "GET", SUMMARY_COMMENTS, 403, headers={"Retry-After": "40"}, body=SECONDARY, times=3
+    )
+    sleeps: list[float] = []
+
+    with (
+        GitHubClient(github.url, TOKEN, sleep=sleeps.append, wait_budget=100) as client,
+        pytest.raises(GitHubError, match=r"20 s left"),
+    ):
+        list(client.iter_comments("octo-org/widgets", PR_NUMBER))
+
+    assert sleeps == [40.0, 40.0]
+
+
 def test_backoff_doubles_and_gives_up_after_the_last_attempt(github: FakeGitHub) -> None:
-    github.fail("GET", r"/comments$", 500, times=10)
+    github.fail("GET", SUMMARY_COMMENTS, 500, times=10)
     sleeps: list[float] = []
 
     with (
@@ -284,7 +338,7 @@ def test_backoff_doubles_and_gives_up_after_the_last_attempt(github: FakeGitHub)
 
 
 def test_plain_403_is_not_retried(github: FakeGitHub) -> None:
-    github.fail("GET", r"/comments$", 403, body={"message": "Must have admin rights"})
+    github.fail("GET", SUMMARY_COMMENTS, 403, body={"message": "Must have admin rights"})
     sleeps: list[float] = []
 
     with (
@@ -307,28 +361,28 @@ def test_an_unreachable_api_is_an_error_not_a_crash() -> None:
 def test_a_502_after_the_comment_was_created_does_not_duplicate_it(
     git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
 ) -> None:
-    github.fail("POST", r"/comments$", 502, apply=True)
+    github.fail("POST", SUMMARY_COMMENTS, 502, apply=True)
     diff = _pr_diff(git_repo, CODE["warning"])
 
     assert _run(diff, git_repo.path, actions_env) == 0
 
     assert len(github.comments[PR_NUMBER]) == 1
-    assert len(github.made("POST", r"/comments$")) == 1
-    assert len(github.made("PATCH")) == 1
-    assert github.statuses[0]["description"] == "Warnings found"
+    assert len(github.made("POST", SUMMARY_COMMENTS)) == 1
+    assert len(github.made("PATCH", r"/issues/comments/")) == 1
+    assert github.check_runs[0]["conclusion"] == "neutral"
 
 
 def test_a_502_before_the_comment_was_created_creates_it_once(
     git_repo: GitRepo, github: FakeGitHub, actions_env: dict[str, str]
 ) -> None:
-    github.fail("POST", r"/comments$", 502)
+    github.fail("POST", SUMMARY_COMMENTS, 502)
     diff = _pr_diff(git_repo, CODE["warning"])
 
     assert _run(diff, git_repo.path, actions_env) == 0
 
     assert len(github.comments[PR_NUMBER]) == 1
-    assert len(github.made("POST", r"/comments$")) == 2
-    assert not github.made("PATCH")
+    assert len(github.made("POST", SUMMARY_COMMENTS)) == 2
+    assert not github.made("PATCH", r"/issues/comments/")
 
 
 def test_the_workflow_command_line_publishes_through_the_shim(
@@ -364,6 +418,11 @@ def test_the_workflow_command_line_publishes_through_the_shim(
 
     assert done.returncode == 0, done.stderr
     assert TOKEN not in done.stdout + done.stderr
-    body = (git_repo.path / "codex-review.md").read_text(encoding="utf-8")
-    assert github.comments[PR_NUMBER][0]["body"] == body
-    assert github.statuses[0]["state"] == "failure"
+    report = (git_repo.path / "codex-review.md").read_text(encoding="utf-8").split("\n")
+    comment = github.comments[PR_NUMBER][0]["body"].split("\n")
+    # The comment is the report plus the lines saying where else the findings are.
+    assert [line for line in comment if line and line in report] == [
+        line for line in report if line
+    ]
+    assert len(comment) > len(report)
+    assert github.check_runs[0]["conclusion"] == "failure"

@@ -18,7 +18,6 @@ PAGES_FROM_OTHER_BRANCHES = {
     "docs/fork.md",
     "docs/review-rules.md",
     "docs/service.md",
-    "docs/review-outputs.md",
 }
 README_MAX_LINES = 250
 RESULTS = ROOT / "bench" / "RESULTS.md"

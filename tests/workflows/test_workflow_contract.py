@@ -225,7 +225,7 @@ def test_review_runs_on_pull_request_updates_against_the_main_branches(
     }
 
 
-def test_review_permissions_are_exactly_read_code_write_comment_and_status(
+def test_review_permissions_are_exactly_read_code_write_comment_checks_and_status(
     review: dict[str, Any],
 ) -> None:
     assert review["permissions"] == {}
@@ -233,7 +233,9 @@ def test_review_permissions_are_exactly_read_code_write_comment_and_status(
     assert job["permissions"] == {
         "contents": "read",
         "pull-requests": "write",
+        "checks": "write",
         "statuses": "write",
+        "security-events": "write",
     }
 
 
