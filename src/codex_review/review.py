@@ -105,17 +105,6 @@ def _segments(
     return [(text, text.split("\n"), start) for text, start in texts], False
 
 
-def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted rows as inclusive runs of consecutive rows: [1, 2, 3, 7] -> [(1, 3), (7, 7)]."""
-    runs: list[tuple[int, int]] = []
-    for row in rows:
-        if runs and runs[-1][1] == row - 1:
-            runs[-1] = (runs[-1][0], row)
-        else:
-            runs.append((row, row))
-    return runs
-
-
 @dataclass(frozen=True)
 class _Added:
     """The added lines of one text joined by newlines, so that one regular-expression search
@@ -288,13 +277,8 @@ def _review_segment(
             result.notes.append(f"{path}: {parsed.reason}; only secret rules ran")
         else:
             tree = parsed.tree
-            wanted_runs = [
-                (rule, [(start + shift, end + shift) for start, end in _runs(rule_rows)])
-                for rule, rule_rows in candidates
-            ]
-            hits.extend(
-                (row - shift, rule) for row, rule in match_rules(tree, language, wanted_runs)
-            )
+            shifted = [(rule, [row + shift for row in rule_rows]) for rule, rule_rows in candidates]
+            hits.extend((row - shift, rule) for row, rule in match_rules(tree, language, shifted))
 
             def tree_check(row: int, column: int) -> bool:
                 return in_comment(tree, language, row + shift, column)

@@ -45,7 +45,7 @@ def _full_engine(path: str, text: str) -> set[tuple[int, str]]:
     assert language is not None
     tree = parse(text.encode("utf-8"), language).tree
     assert tree is not None
-    every_row = [(0, text.count("\n"))]
+    every_row = range(text.count("\n") + 1)
     rules = [(rule, every_row) for rule in all_rules() if language.name in rule.queries]
     return {(row + 1, rule.id) for row, rule in match_rules(tree, language, rules)}
 
