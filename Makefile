@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help run test lint typecheck pytest e2e bench clean
+.PHONY: help run test lint typecheck pytest e2e bench fork clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,14 @@ e2e: $(VENV)/.synced ## build the image, run it and check it from outside (docke
 
 bench: $(VENV)/.synced ## load and memory benchmarks (needs wrk)
 	$(PY) bench/run.py --rounds 5 --duration 5
+
+# Only what is given on the command line counts: HOSTNAME, NAME and the like are often set in the
+# environment of a shell or a container. Values are single-quoted for the shell.
+fork_arg = $(if $(filter command line,$(origin $(1))),--$(2)='$(subst ','\'',$($(1)))')
+
+fork: $(VENV)/.synced ## OWNER=.. NAME=.. [REPO= NODE_PORT= HOSTNAME=]: make this clone your fork
+	$(VENV)/bin/argo-gitops fork $(call fork_arg,OWNER,owner) $(call fork_arg,NAME,name) \
+	  $(call fork_arg,REPO,repo) $(call fork_arg,NODE_PORT,node-port) $(call fork_arg,HOSTNAME,hostname)
 
 clean: ## remove the virtual environments, the fetched uv and the caches
 	rm -rf $(VENV) $(CHECKOV_VENV) .tools .mypy_cache .pytest_cache .ruff_cache

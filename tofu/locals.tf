@@ -2,14 +2,15 @@
 # of provider calls) so that tests/deploy can evaluate them with tofu or terraform offline.
 
 locals {
-  # CI writes argo-python's image into k8s/deployment.yaml and nowhere else. Reading it from there
+  # CI writes the image of the service in k8s/ into k8s/deployment.yaml and nowhere else. Reading it from there
   # means the first apply starts the image ArgoCD is about to sync, never a stale copy.
   gitops_deployment = yamldecode(file("${path.module}/../k8s/deployment.yaml"))
   gitops_images = {
     (local.gitops_deployment.metadata.name) = local.gitops_deployment.spec.template.spec.containers[0].image
   }
-  # The owner the repository ships with, until the first CI run writes the real image.
-  placeholder_image_prefix = "ghcr.io/your-github-user/"
+  # The tag the repository ships with (and `make fork` writes), until the first CI run writes the
+  # real image; CI's references also carry a digest.
+  placeholder_image_tag = "sha-0000000"
 
   images = {
     for name, s in var.services : name => s.image != null ? s.image : lookup(local.gitops_images, name, null)

@@ -1,6 +1,6 @@
-# The objects of each microservice in var.services. For argo-python they are the same objects as
-# in k8s/ (tests/deploy renders both and compares them): OpenTofu owns replicas and resources,
-# CI owns the image, ArgoCD owns everything else and keeps it identical.
+# The objects of each microservice in var.services. For the one deployed from k8s/ they are the
+# same objects as in k8s/ (tests/deploy renders both and compares them): OpenTofu owns replicas
+# and resources, CI owns the image, ArgoCD owns everything else and keeps it identical.
 
 resource "kubernetes_namespace_v1" "service" {
   for_each = local.namespaces
@@ -195,11 +195,11 @@ resource "kubernetes_deployment_v1" "service" {
 
     precondition {
       condition     = local.images[each.key] != null
-      error_message = "services[\"${each.key}\"] needs an image: only a service deployed from k8s/ (argo-python) may leave it out."
+      error_message = "services[\"${each.key}\"] needs an image: only the service deployed from k8s/ (${local.gitops_deployment.metadata.name}) may leave it out."
     }
 
     precondition {
-      condition     = !startswith(coalesce(local.images[each.key], "-"), local.placeholder_image_prefix)
+      condition     = !endswith(coalesce(local.images[each.key], "-"), ":${local.placeholder_image_tag}")
       error_message = "k8s/deployment.yaml still names the placeholder image ${coalesce(local.images[each.key], "-")}: push to main first, so that CI builds the image and writes its reference there."
     }
   }

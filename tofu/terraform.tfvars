@@ -1,6 +1,7 @@
 # Sizing of the cluster's microservices: edit, then `tofu apply` (README, "OpenTofu").
-# argo-python's entry must match k8s/ (tests/deploy checks it); its image is read from
-# k8s/deployment.yaml, where CI writes it.
+# The entry named in fork.toml is the service deployed from k8s/: it must match k8s/ (tests/deploy
+# checks it), `make fork` renames it, and its image is read from k8s/deployment.yaml, where CI
+# writes it.
 
 # LAN address of a node, for the NodePort endpoint in `tofu output`.
 node_address = "192.168.1.187"
@@ -30,7 +31,7 @@ services = {
     termination_grace_period_seconds = 15
 
     spread_across_nodes = true
-    # Set to your public name (served through the nginx Ingress and the Cloudflare Tunnel):
-    # hostname = "argo-python.example.org"
+    # A public name (served through the nginx Ingress and the Cloudflare Tunnel) is set with
+    # `make fork ... HOSTNAME=api.example.org`, which writes `hostname` below.
   }
 }

@@ -28,8 +28,8 @@ variable "services" {
   type = map(object({
     namespace = string
     replicas  = number
-    # Only argo-python may leave it out: its image is read from k8s/deployment.yaml, where CI
-    # writes it. Either way OpenTofu sets it at creation only and then ignores it.
+    # Only the service deployed from k8s/ may leave it out: its image is read from
+    # k8s/deployment.yaml, where CI writes it. Either way OpenTofu sets it at creation only and then ignores it.
     image     = optional(string)
     port      = number
     node_port = number

@@ -1,5 +1,6 @@
 """The `argo-gitops` command line: `set-image` edits a manifest, `publish` also commits and pushes
-it. Results go to stdout, progress and the one-line error to stderr; exit codes are in EXIT_CODES.
+it, `fork` renames the deploy identity of a clone. Results go to stdout, progress and the one-line
+error to stderr; exit codes are in EXIT_CODES.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
+from argo_gitops import fork
 from argo_gitops.errors import GitError, GitOpsError, InputError, SupersededError
+from argo_gitops.identity import NODE_PORT_RANGE, load, with_changes
 from argo_gitops.imageref import parse_image_ref
 from argo_gitops.manifest import read_manifest, set_image, write_manifest
 from argo_gitops.publish import Outcome, Target, publish
@@ -18,7 +21,8 @@ from argo_gitops.publish import Outcome, Target, publish
 PROG = "argo-gitops"
 EXIT_CODES = {
     0: "done: the manifest has the image (updated, unchanged or published)",
-    InputError.exit_code: "bad input: arguments, image reference or manifest; nothing changed",
+    InputError.exit_code: "bad input: arguments, image reference, manifest or fork setting; "
+    "nothing changed",
     GitError.exit_code: "git failed (not a repository, dirty manifest, push refused or still "
     "rejected after the retries, conflict outside the manifest)",
     SupersededError.exit_code: "not pushed: the branch already deploys a build that is not older",
@@ -77,7 +81,52 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="fetch-rebase-push rounds after a rejected push (default: 3)",
     )
+    fork_cmd = commands.add_parser(
+        "fork",
+        help="set this clone's deploy identity (fork.toml) and rewrite every file that uses it",
+        epilog=epilog,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fork_cmd.add_argument("--owner", required=True, help="GitHub user or organisation")
+    fork_cmd.add_argument("--name", required=True, help="service name (a DNS label)")
+    fork_cmd.add_argument("--repo", help="GitHub repository name (default: the name)")
+    low, high = NODE_PORT_RANGE
+    fork_cmd.add_argument("--node-port", help=f"NodePort, {low}-{high} (default: the current one)")
+    fork_cmd.add_argument(
+        "--hostname", help="public DNS name, or '' for none (default: the current one)"
+    )
+    fork_cmd.add_argument(
+        "--root", type=Path, default=Path(), help="the repository (default: the current directory)"
+    )
     return parser
+
+
+def _fork(args: argparse.Namespace) -> str:
+    current = load(args.root)
+    changes: dict[str, str | int] = {
+        "owner": args.owner,
+        "name": args.name,
+        "repository": args.name if args.repo is None else args.repo,
+    }
+    if args.node_port is not None:
+        changes["node_port"] = _node_port(args.node_port)
+    if args.hostname is not None:
+        changes["hostname"] = args.hostname
+    wanted = with_changes(current, **changes)
+    planned = fork.plan(args.root, wanted)
+    fork.apply(planned)
+    if not planned:
+        return "unchanged: every file already has this identity"
+    return "\n".join(f"updated {change.path.relative_to(args.root)}" for change in planned)
+
+
+def _node_port(text: str) -> int:
+    low, high = NODE_PORT_RANGE
+    if not (text.isascii() and text.isdigit() and len(text) <= 5):
+        raise InputError(
+            f"NODE_PORT={text!r} is invalid: expected a whole number from {low} to {high}"
+        )
+    return int(text)
 
 
 def _set_image(args: argparse.Namespace) -> str:
@@ -105,7 +154,7 @@ def _progress(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    run = {"set-image": _set_image, "publish": _publish}[args.command]
+    run = {"set-image": _set_image, "publish": _publish, "fork": _fork}[args.command]
     try:
         print(run(args))
     except GitOpsError as error:

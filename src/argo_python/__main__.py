@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import sys
@@ -25,10 +24,7 @@ def main() -> None:
     from argo_python.server import serve  # noqa: PLC0415
 
     try:
-        # Not asyncio.run(): its clean-up walks every task of the loop, and granian's task
-        # implementation (server.py) registers a placeholder task that asyncio cannot inspect.
-        # serve() returns once the server has drained and stopped; the process then exits.
-        asyncio.new_event_loop().run_until_complete(serve(settings, started))
+        serve(settings, started)  # returns once the server has drained and stopped
     except OSError as exc:  # binding the port failed
         logging.getLogger("argo_python").error(
             "cannot listen", extra={"event": "error", "error": str(exc)}

@@ -1,22 +1,23 @@
-"""The RSGI application: routing, handlers, readiness and per-request metrics and logs.
+"""The application: routing, handlers, readiness and per-request metrics and logs.
 
-Fixed paths map to handlers in one table, and /fibonacci/{n} is matched by prefix; the route
-template is the metrics label, and route_templates() lets the tests check the OpenAPI document
-and the manifests' probes against that same table. Nothing here knows about sockets or
-signals (see server.py).
+Routing reads the raw request path, as the client sent it: fixed paths map to handlers in one
+table and /fibonacci/{n} is matched by prefix, so `%2F` or any other escape never routes (only
+the {n} segment is percent-decoded, then checked). GET routes answer HEAD too (the engine sends
+the headers and no body), OPTIONS gets the Allow header. The route template is the metrics
+label, and route_templates() lets the tests check the OpenAPI document and the manifests' probes
+against that same table. Nothing here knows about sockets or signals (see server.py).
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from time import perf_counter
-from typing import Protocol
+from typing import Any
 
 from argo_python import openapi
 from argo_python.config import Settings
-from argo_python.fibonacci import decimal_digits, fibonacci
+from argo_python.fibonacci import fibonacci_text
 from argo_python.http import Response, error, json_response
 from argo_python.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from argo_python.metrics import RequestMetrics
@@ -25,57 +26,77 @@ access_log = logging.getLogger("argo_python.access")
 log = logging.getLogger("argo_python")
 
 FIB_PREFIX = "/fibonacci/"
-UNMATCHED = "unmatched"  # the route label of any path no route serves, to bound label cardinality
-
-
-class Scope(Protocol):
-    method: str
-    path: str
-
-
-class HTTPProtocol(Protocol):
-    def response_bytes(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None: ...
-
-
 FIB_ROUTE = "/fibonacci/{n}"
-ALLOWED_METHODS = "GET"
-
+UNMATCHED = "unmatched"  # the route label of any path no route serves, to bound label cardinality
+ALLOWED_METHODS = "GET, HEAD"
+READ_METHODS = frozenset(("GET", "HEAD"))
+# The result of /fibonacci/{n} as a JSON number (the default) or, for clients whose JSON
+# numbers are doubles or whose parser caps digits, as a JSON string of the same digits.
+FORMATS = ("number", "string")
+CLIP = 100  # characters of any client-sent value echoed in an error
+# From here F(n) takes over about 0.1 ms, and is computed on the engine's worker thread rather
+# than on the thread that serves every connection; below, the hand-off would cost more.
+DEFER_FROM = 20_000
 
 _HEALTHY = json_response(200, {"status": "ok"})
 _READY = json_response(200, {"status": "ready"})
 _DRAINING = error(503, "shutting_down", "the server is draining and takes no new work")
+_OPTIONS = Response(204, b"", None, ("allow", ALLOWED_METHODS))
+
+
+class Deferred:
+    """A response too slow to compute on the thread that serves every connection (F(n) for
+    large n): the engine calls `compute` on its worker thread instead."""
+
+    __slots__ = ("compute", "status")
+
+    def __init__(self, compute: Callable[[], Response]) -> None:
+        self.compute = compute
+        self.status = 200
+
+
+Messages = tuple[dict[str, Any], dict[str, Any]]
 
 
 class App:
-    """An RSGI application (granian calls `__rsgi__` once per HTTP request)."""
+    """The handler the engine calls once per request, with the raw path and query bytes."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._access_log = settings.access_log
-        self.ready = True
+        self.draining = False
         self.metrics = RequestMetrics()
-        # F(n) for the largest allowed n must be printable as decimal text.
-        sys.set_int_max_str_digits(max(4300, decimal_digits(settings.fib_max_n) + 16))
         self._invalid_n = error(
             400, "invalid_n", f"n must be an integer between 0 and {settings.fib_max_n}"
+        )
+        self._invalid_format = error(
+            400, "invalid_format", f"format must be one of: {', '.join(FORMATS)}"
         )
         self._max_n_digits = len(str(settings.fib_max_n))
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
         document = json_response(200, openapi.document(settings))
         # Fixed paths are their own route templates; constant answers are built once, here.
-        self._static: dict[str, Callable[[], Response]] = {
-            "/hello": lambda: hello,
-            "/healthz": lambda: _HEALTHY,
+        self._static: dict[str, Callable[[bytes], Response | Deferred]] = {
+            "/hello": lambda _query: hello,
+            "/healthz": lambda _query: _HEALTHY,
             "/readyz": self._readiness,
             "/metrics": self._metrics,
-            "/openapi.json": lambda: document,
+            "/openapi.json": lambda _query: document,
         }
 
-    async def __rsgi__(self, scope: Scope, protocol: HTTPProtocol) -> None:
+    def __call__(
+        self, method: str, raw_path: bytes, query: bytes
+    ) -> Messages | Callable[[], Messages]:
+        """Answer one request and count it: the ASGI messages the engine sends, or, for a slow
+        answer, the function that computes and counts it on the engine's worker thread."""
         started = perf_counter()
-        method = scope.method
-        route, response = self.dispatch(method, scope.path)
-        protocol.response_bytes(response.status, response.headers, response.body)
+        route, response = self.dispatch(method, raw_path.decode("latin-1"), query)
+        if isinstance(response, Deferred):
+            compute = response.compute
+            return lambda: self._finish(method, route, self._computed(route, compute), started)
+        return self._finish(method, route, response, started)
+
+    def _finish(self, method: str, route: str, response: Response, started: float) -> Messages:
         elapsed = perf_counter() - started
         self.metrics.observe(method, route, response.status, elapsed)
         if self._access_log:
@@ -88,44 +109,104 @@ class App:
                     "duration_ms": round(elapsed * 1000, 3),
                 },
             )
+        return response.closing() if self.draining else response.messages
 
-    def dispatch(self, method: str, path: str) -> tuple[str, Response]:
+    def dispatch(
+        self, method: str, path: str, query: bytes = b""
+    ) -> tuple[str, Response | Deferred]:
         """Return the route template that matched (for labels) and the response."""
         handler = self._static.get(path)
         if handler is not None:
             route = path
         elif path.startswith(FIB_PREFIX):
-            route, handler = FIB_ROUTE, lambda: self._fibonacci(path[len(FIB_PREFIX) :])
+            route, handler = FIB_ROUTE, lambda q: self._fibonacci(path[len(FIB_PREFIX) :], q)
+        elif path == "*" and method == "OPTIONS":  # OPTIONS * asks about the server itself
+            return UNMATCHED, _OPTIONS
         else:
-            return UNMATCHED, error(404, "not_found", f"no route for {_clip(path)}")
-        if method != "GET":
-            detail = f"{method} is not allowed on {route}; use {ALLOWED_METHODS}"
+            return UNMATCHED, error(404, "not_found", f"no route for {clip(path)}")
+        if method not in READ_METHODS:
+            if method == "OPTIONS":
+                return route, _OPTIONS
+            detail = f"{clip(method)} is not allowed on {route}; use {ALLOWED_METHODS}"
             return route, error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
         try:
-            return route, handler()
+            return route, handler(query)
         except Exception:
-            log.exception("unhandled error", extra={"route": route})
-            return route, error(500, "internal_error", "the server failed to answer")
+            return route, _failed(route)
 
-    def _fibonacci(self, segment: str) -> Response:
+    @staticmethod
+    def _computed(route: str, compute: Callable[[], Response]) -> Response:
+        try:
+            return compute()
+        except Exception:
+            return _failed(route)
+
+    def _fibonacci(self, segment: str, query: bytes) -> Response | Deferred:
         # Checked as text first, so that no sign, space, underscore, decimal point or huge
         # number ever reaches int() or the arithmetic.
+        if "%" in segment and len(segment) <= 3 * (self._max_n_digits + 8):
+            segment = _unescape(segment)
         if not (segment.isascii() and segment.isdigit() and len(segment) <= self._max_n_digits + 8):
             return self._invalid_n
         n = int(segment)
         if n > self.settings.fib_max_n:
             return self._invalid_n
-        return Response(200, b'{"n":%d,"result":%d}' % (n, fibonacci(n)))
+        as_string = False
+        if query:
+            wanted = _query_value(query, b"format")
+            if wanted is not None and wanted not in (b"number", b"string"):
+                return self._invalid_format
+            as_string = wanted == b"string"
+        if n >= DEFER_FROM:
+            return Deferred(lambda: _fibonacci_response(n, as_string))
+        return _fibonacci_response(n, as_string)
 
-    def _readiness(self) -> Response:
-        return _READY if self.ready else _DRAINING
+    def _readiness(self, _query: bytes) -> Response:
+        return _DRAINING if self.draining else _READY
 
-    def _metrics(self) -> Response:
+    def _metrics(self, _query: bytes) -> Response:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
 
 
-def _clip(text: str, limit: int = 100) -> str:
+def _failed(route: str) -> Response:
+    log.exception("unhandled error", extra={"route": route})
+    return error(500, "internal_error", "the server failed to answer")
+
+
+def _fibonacci_response(n: int, as_string: bool) -> Response:
+    digits = fibonacci_text(n).encode()
+    if as_string:
+        return Response(200, b'{"n":%d,"result":"%s"}' % (n, digits))
+    return Response(200, b'{"n":%d,"result":%s}' % (n, digits))
+
+
+def clip(text: str, limit: int = CLIP) -> str:
+    """`text` cut to `limit` characters, so that no client value is echoed at any length."""
     return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _unescape(segment: str) -> str:
+    """Percent-decode one path segment byte by byte (as Latin-1); a malformed escape is kept
+    as it is, and fails the digit check that follows."""
+    parts = segment.split("%")
+    out = [parts[0]]
+    for part in parts[1:]:
+        code = part[:2]
+        if len(code) == 2 and all(c in "0123456789abcdefABCDEF" for c in code):
+            out.append(chr(int(code, 16)) + part[2:])
+        else:
+            out.append("%" + part)
+    return "".join(out)
+
+
+def _query_value(query: bytes, name: bytes) -> bytes | None:
+    """The value of the last `name=` parameter in a raw query string, or None."""
+    value = None
+    for pair in query.split(b"&"):
+        key, _, raw = pair.partition(b"=")
+        if key == name:
+            value = raw
+    return value
 
 
 def route_templates() -> list[str]:

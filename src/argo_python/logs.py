@@ -38,23 +38,6 @@ def configure(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-
-
-def granian_log_config(level: str) -> dict[str, Any]:
-    """A dictConfig for granian's own loggers that keeps them on the JSON handler.
-
-    Granian applies its logging configuration when the server object is created; without this
-    its plain-text handlers would replace ours.
-    """
-    return {
-        "formatters": {"json": {"()": JsonFormatter}},
-        "handlers": {
-            "json": {"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stdout}
-        },
-        "root": {"handlers": ["json"], "level": level.upper()},
-        "loggers": {
-            # Granian's embedded mode warns that it is experimental on every start: keep errors.
-            "_granian": {"level": "ERROR", "propagate": True},
-            "granian.access": {"level": "CRITICAL", "propagate": True},
-        },
-    }
+    # granian's Rust side logs through the "_granian" logger: "Started worker-1" and the like
+    # at info level, which say nothing the service's own start and stop lines do not.
+    logging.getLogger("_granian").setLevel(logging.ERROR)

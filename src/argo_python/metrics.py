@@ -16,8 +16,14 @@ from bisect import bisect_left
 from functools import cache
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# Seconds. The API answers in microseconds to a few milliseconds; the upper buckets catch stalls.
-BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# Seconds. Most answers take 10 to 50 microseconds and F(FIB_MAX_N) about a millisecond, so the
+# buckets start at 25 us, with about three per decade (1, 2.5, 5) up to 2.5 s for stalls: enough
+# resolution for histogram_quantile() to report latency rather than interpolate inside one
+# bucket (docs/service.md, "Metrics").
+BUCKETS = (
+    0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+)  # fmt: skip
 _BOUNDS = (*(repr(b) for b in BUCKETS), "+Inf")
 _LABELS = ("method", "route", "status")
 # Any other method token a client sends is counted as "other": a label value per invented

@@ -18,15 +18,45 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ERROR, description)
 
 
-def _get(summary: str, op_id: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    common = {"405": _error("Method not allowed; the Allow header lists GET")}
+_ALLOW = {"Allow": {"description": "GET, HEAD", "schema": {"type": "string"}}}
+
+# Where JSON readers stop reading F(n) exactly (docs/service.md, "Big numbers"). The default
+# answer keeps the exact integer; `?format=string` returns the same digits as a JSON string.
+BIG_NUMBERS = (
+    "result is an exact JSON integer. Readers that parse JSON numbers as IEEE-754 doubles "
+    "(JavaScript's JSON.parse, jq 1.6, many others) lose digits from n = 79 (F(79) > 2^53) and "
+    "overflow from n = 1477 (F(1477) > 1.8e308); Python's json refuses from n = 20578, its "
+    "4,300-digit limit. Ask for ?format=string to get result as a string of the same digits."
+)
+
+
+def _head(responses: dict[str, Any]) -> dict[str, Any]:
+    """HEAD: the headers GET would send (Content-Length included), without the body."""
     return {
-        "get": {
-            "summary": summary,
-            "operationId": op_id,
-            **extra,
-            "responses": {**responses, **common},
-        }
+        status: {key: value for key, value in response.items() if key != "content"}
+        for status, response in responses.items()
+    }
+
+
+def _get(summary: str, op_id: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    common = {
+        "405": {**_error("Method not allowed"), "headers": _ALLOW},
+    }
+    # Path parameters belong to the path, so that OPTIONS shares them; the rest to GET and HEAD.
+    parameters = extra.pop("parameters", [])
+    in_path = [p for p in parameters if p["in"] == "path"]
+    if len(in_path) < len(parameters):
+        extra["parameters"] = [p for p in parameters if p["in"] != "path"]
+    get = {"summary": summary, "operationId": op_id, **extra, "responses": {**responses, **common}}
+    return {
+        **({"parameters": in_path} if in_path else {}),
+        "get": get,
+        "head": {**get, "operationId": f"{op_id}_head", "responses": _head(get["responses"])},
+        "options": {
+            "summary": "The methods this path allows",
+            "operationId": f"{op_id}_options",
+            "responses": {"204": {"description": "No content", "headers": _ALLOW}},
+        },
     }
 
 
@@ -81,13 +111,22 @@ def document(settings: Settings) -> dict[str, Any]:
                                     "minimum": 0,
                                     "maximum": settings.fib_max_n,
                                 },
-                                "result": {"type": "integer", "minimum": 0},
+                                "result": {
+                                    "oneOf": [
+                                        {"type": "integer", "minimum": 0},
+                                        {"type": "string", "pattern": "^(0|[1-9][0-9]*)$"},
+                                    ],
+                                    "description": BIG_NUMBERS,
+                                },
                             },
                             "additionalProperties": False,
                         },
-                        "n and F(n); result is an arbitrary-precision JSON integer",
+                        "n and F(n), exact: a JSON integer, or a string with ?format=string",
                     ),
-                    "400": _error("n is not a decimal integer between 0 and FIB_MAX_N"),
+                    "400": _error(
+                        "n is not a decimal integer between 0 and FIB_MAX_N, or format is "
+                        "neither number nor string"
+                    ),
                 },
                 parameters=[
                     {
@@ -100,8 +139,17 @@ def document(settings: Settings) -> dict[str, Any]:
                             "minimum": 0,
                             "maximum": settings.fib_max_n,
                         },
-                    }
+                    },
+                    {
+                        "name": "format",
+                        "in": "query",
+                        "required": False,
+                        "description": "number (the default): result is a JSON integer; "
+                        "string: result is a JSON string of the same digits",
+                        "schema": {"type": "string", "enum": ["number", "string"]},
+                    },
                 ],
+                description=BIG_NUMBERS,
             ),
             "/healthz": _get("Liveness", "healthz", {"200": _json(status_schema, "Alive")}),
             "/readyz": _get(
@@ -138,6 +186,7 @@ def document(settings: Settings) -> dict[str, Any]:
                             "type": "string",
                             "enum": [
                                 "invalid_n",
+                                "invalid_format",
                                 "not_found",
                                 "method_not_allowed",
                                 "shutting_down",

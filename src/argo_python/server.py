@@ -1,39 +1,58 @@
-"""Run the application on granian's embedded server in this one process, and shut down gracefully.
+"""Serve the application on the engine in this one process, and shut down gracefully.
 
-One process (no granian supervisor and worker pair) keeps the pod inside its 32Mi request, and
-owning the event loop lets SIGTERM run the drain sequence below rather than granian's default:
+One process, no event loop: the engine's tokio thread calls the application, and the main
+thread only waits for a signal. On SIGTERM (or SIGINT):
 
-1. SIGTERM (or SIGINT): /readyz turns 503 at once, everything else keeps being served, and new
-   connections are still accepted for SHUTDOWN_DRAIN_SECONDS, while Kubernetes takes the pod
-   out of its Service endpoints.
+1. /readyz turns 503 at once, and every answer carries `Connection: close`, so keep-alive
+   clients reconnect; new connections are still accepted for SHUTDOWN_DRAIN_SECONDS, while
+   Kubernetes takes the pod out of its Service endpoints.
 2. The listener closes (new connections are refused) and requests in flight finish.
 3. The process exits 0, at the latest SHUTDOWN_TIMEOUT_SECONDS after the signal.
+
+The connection policy (docs/service.md, "Connections"):
+- At most MAX_CONNECTIONS are served at once; a connection beyond that waits in the kernel's
+  accept queue (BACKLOG) until one closes, and beyond that the kernel refuses it. Idle
+  connections cost about 2.5 KiB each and ones with a partial request about 6.5 KiB, so the
+  process stays within its 64 Mi limit with all of them held.
+- One timer bounds both how long a request's headers may take and how long a keep-alive
+  connection may sit idle (hyper has only the one): HEADER_READ_TIMEOUT_MS, 75 s, longer than
+  ingress-nginx's 60 s upstream keep-alive, so that the proxy always closes an idle connection
+  first and never sends a request into one the service is closing (the classic 502).
+- Request heads are limited to MAX_HEAD_BYTES, the least hyper accepts: no route needs more,
+  and a client holding a partial head pins no more than that.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import signal
 import socket
+import sys
+import threading
 import time
-
-from granian.constants import HTTPModes, Interfaces, TaskImpl
-from granian.log import LogLevels
-from granian.server.embed import Server
 
 from argo_python import __version__
 from argo_python.app import App
 from argo_python.config import Settings
-from argo_python.logs import granian_log_config
+from argo_python.engine import Engine
 
 log = logging.getLogger("argo_python")
+
+MAX_CONNECTIONS = 6144
+BACKLOG = 1024
+HEADER_READ_TIMEOUT_MS = 75_000
+MAX_HEAD_BYTES = 8192
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+# Large F(n) are computed on the engine's worker thread, which holds the GIL through each big
+# multiplication; the tokio thread then gets it back within this interval rather than 5 ms, so
+# /hello stays fast while F(FIB_MAX_N) is being computed (bench/fibonacci_bench.py).
+SWITCH_INTERVAL_S = 0.0002
 
 
 def ensure_port_is_free(host: str, port: int) -> None:
     """Raise OSError if another process already listens on host:port.
 
-    Granian binds with SO_REUSEPORT, so a second server on a taken port would silently share
+    The engine binds with SO_REUSEPORT, so a second server on a taken port would silently share
     it with the first; a plain bind (SO_REUSEADDR only, to ignore TIME_WAIT) detects that.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -42,31 +61,24 @@ def ensure_port_is_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-async def serve(settings: Settings, started: float) -> None:
+def serve(settings: Settings, started: float) -> None:
     """Serve until SIGTERM/SIGINT, then drain and return."""
     ensure_port_is_free(settings.host, settings.port)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     app = App(settings)
-    server = Server(
+    # Blocked before the engine's threads exist, so they inherit the mask and the signals wait
+    # for sigwait() below in this thread: no handler runs in the middle of a request.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    engine = Engine(
         app,
-        address=settings.host,
+        host=settings.host,
         port=settings.port,
-        interface=Interfaces.RSGI,
-        http=HTTPModes.http1,
-        websockets=False,
-        backlog=1024,
-        # Granian's own task implementation runs each request's coroutine without creating an
-        # asyncio.Task: about 20 % more requests per second (bench/RESULTS.md). Granian calls it
-        # experimental; the service's tests all run on it. Python 3.12+ falls back to asyncio's.
-        task_impl=TaskImpl.rust,
-        log_level=LogLevels.error,
-        log_dictconfig=granian_log_config(settings.log_level),
+        backlog=BACKLOG,
+        max_connections=MAX_CONNECTIONS,
+        header_read_timeout_ms=HEADER_READ_TIMEOUT_MS,
+        max_buffer_size=MAX_HEAD_BYTES,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-
-    serving = asyncio.create_task(server.serve())
+    engine.start()
     log.info(
         "started",
         extra={
@@ -77,21 +89,17 @@ async def serve(settings: Settings, started: float) -> None:
             "startup_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-    await asyncio.wait([serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
-    if serving.done():  # the server failed on its own, e.g. the port is taken
-        serving.result()
-        return
+    signal.sigwait(STOP_SIGNALS)
 
     signalled = time.monotonic()
-    app.ready = False
+    app.draining = True
     log.info("draining", extra={"event": "drain", "drain_s": settings.shutdown_drain_seconds})
-    await asyncio.sleep(settings.shutdown_drain_seconds)
-    server.stop()  # type: ignore[no-untyped-call]  # granian leaves it unannotated
+    time.sleep(settings.shutdown_drain_seconds)
+    stopped = threading.Event()
+    engine.stop(stopped.set)
     remaining = settings.shutdown_timeout_seconds - (time.monotonic() - signalled)
-    try:
-        await asyncio.wait_for(serving, timeout=max(remaining, 0.1))
-    except TimeoutError:
-        log.warning("requests still in flight at the shutdown timeout were dropped")
+    if not stopped.wait(max(remaining, 0.1)):
+        log.warning("connections still open at the shutdown timeout were dropped")
     log.info(
         "stopped",
         extra={"event": "stop", "shutdown_ms": round((time.monotonic() - signalled) * 1000, 1)},

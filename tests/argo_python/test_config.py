@@ -3,10 +3,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from argo_gitops.identity import load as load_identity
 from argo_python.config import ConfigError, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults_match_the_documented_values() -> None:
@@ -14,7 +18,7 @@ def test_defaults_match_the_documented_values() -> None:
     assert settings == Settings(
         host="0.0.0.0",  # noqa: S104
         port=8080,
-        service_name="argo-python",
+        service_name=load_identity(ROOT).name,  # the fork's name (fork.toml, `make fork`)
         fib_max_n=10_000,
         log_level="info",
         access_log=False,

@@ -17,6 +17,8 @@ import pytest
 import yaml
 from tests.image.dockerfile import arg_default
 
+from argo_gitops import identity
+
 ROOT = Path(__file__).resolve().parents[2]
 K8S_DIR = ROOT / "k8s"
 ARGOCD_DIR = ROOT / "argocd"
@@ -28,13 +30,15 @@ INFRA_DIR = ROOT / "infra"
 # unhealthyPodEvictionPolicy is GA in 1.31); the newest is the newest kubernetes-validate ships.
 KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 
-APP = "argo-python"
-CONTAINER = "argo-python"
-# The image reference: `ghcr.io/<owner>/argo-python:sha-<7 hex>`, and once the deploy workflow
-# has written it, pinned with `@sha256:<64 hex>`.
-IMAGE_PATTERN = re.compile(
-    r"ghcr\.io/(?P<owner>[a-z0-9]([a-z0-9-]*[a-z0-9])?)/argo-python"
-    r":sha-(?P<sha>[0-9a-f]{7})(@sha256:[0-9a-f]{64})?"
+# The fork's identity (fork.toml): every name, port and image the deploy files must carry.
+IDENTITY = identity.load(ROOT)
+APP = IDENTITY.name
+CONTAINER = IDENTITY.name
+# What CI writes: `ghcr.io/<owner>/<repository>:sha-<7 hex>@sha256:<64 hex>`, owner and repository
+# lower-cased (deploy.yml names the image after the GitHub repository it runs in).
+CI_IMAGE_PATTERN = re.compile(
+    r"ghcr\.io/(?P<owner>[a-z0-9]([a-z0-9-]*[a-z0-9])?)/(?P<repository>[a-z0-9]+([._-][a-z0-9]+)*)"
+    r":sha-(?P<sha>[0-9a-f]{7})@sha256:[0-9a-f]{64}"
 )
 TOFU_INSTALL_HINT = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/, README 'OpenTofu') "

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from argo_gitops.identity import PLACEHOLDER_OWNER, PLACEHOLDER_TAG
+
 from .support import (
-    APP,
     ARGOCD_DIR,
+    IDENTITY,
     INFRA_DIR,
     K8S_DIR,
     ROOT,
@@ -109,8 +111,10 @@ def test_application_syncs_k8s_from_main_into_its_namespace_of_this_cluster() ->
     spec = application()["spec"]
     assert spec["source"]["path"] == K8S_DIR.relative_to(ROOT).as_posix()
     assert spec["source"]["targetRevision"] == "main"
-    assert spec["destination"] == {"server": IN_CLUSTER, "namespace": APP}
-    assert {obj["metadata"].get("namespace", APP) for obj in k8s_manifests().values()} == {APP}
+    namespace = IDENTITY.namespace
+    assert spec["destination"] == {"server": IN_CLUSTER, "namespace": namespace}
+    namespaces = {obj["metadata"].get("namespace", namespace) for obj in k8s_manifests().values()}
+    assert namespaces == {namespace}
 
 
 def test_application_syncs_automatically_pruning_and_healing() -> None:
@@ -143,12 +147,20 @@ def test_project_allows_exactly_the_kinds_in_k8s() -> None:
     assert allowed_namespaced == kinds - cluster_scoped
 
 
-def test_setup_script_replaces_the_repository_url_the_manifests_carry() -> None:
+def test_manifests_name_the_forks_repository_and_service() -> None:
+    app, proj = application(), project()
+    assert app["spec"]["source"]["repoURL"] == IDENTITY.repo_url
+    assert proj["spec"]["sourceRepos"] == [IDENTITY.repo_url]
+    assert app["metadata"]["name"] == proj["metadata"]["name"] == IDENTITY.name
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PLACEHOLDER_OWNER", PLACEHOLDER_OWNER), ("PLACEHOLDER_TAG", PLACEHOLDER_TAG)],
+)
+def test_setup_script_knows_the_templates_placeholders(variable: str, value: str) -> None:
     script = (INFRA_DIR / "setup.sh").read_text()
-    placeholder = re.search(r"^PLACEHOLDER_REPO=(\S+)$", script, re.MULTILINE)
-    assert placeholder
-    assert application()["spec"]["source"]["repoURL"] == placeholder[1]
-    assert project()["spec"]["sourceRepos"] == [placeholder[1]]
+    assert re.search(rf"^{variable}=(\S+)$", script, re.MULTILINE)[1] == value  # type: ignore[index]
 
 
 @pytest.mark.parametrize("index", range(len(ignore_differences())))
@@ -157,7 +169,7 @@ def test_ignore_entry_names_group_kind_and_object_of_k8s(index: int) -> None:
     target = k8s_manifests()[entry["kind"]]
     assert entry["group"] == _group(target["apiVersion"])
     assert entry["name"] == target["metadata"]["name"]
-    assert entry.get("namespace", APP) == target["metadata"]["namespace"]
+    assert entry.get("namespace", IDENTITY.namespace) == target["metadata"]["namespace"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""checkov finds nothing in k8s/ or tofu/, and every finding skipped is justified where it is."""
+"""checkov finds nothing in k8s/, tofu/ or the Dockerfile, and every finding skipped is justified
+where it is."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from .support import K8S_DIR, ROOT, TOFU_DIR
 
 # checkov lives in a venv of its own (see the `checkov` group in pyproject.toml).
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+DOCKERFILE = ROOT / "Dockerfile"
 
 
-def _scan(directory: Path, framework: str) -> dict[str, Any]:
+def _scan(target: Path, framework: str) -> dict[str, Any]:
     if not CHECKOV.exists():
         pytest.skip("checkov's venv is missing: create it with `make .venv-checkov/.synced`")
     # --skip-download: no call to the Bridgecrew platform, which is unreachable offline.
-    command = [str(CHECKOV), "--directory", str(directory), "--framework", framework]
+    scope = "--file" if target.is_file() else "--directory"
+    command = [str(CHECKOV), scope, str(target), "--framework", framework]
     result = subprocess.run(
         [*command, "--skip-download", "--output", "json"],
         capture_output=True,
@@ -33,7 +36,9 @@ def _scan(directory: Path, framework: str) -> dict[str, Any]:
 
 
 @pytest.fixture(
-    scope="module", params=[(K8S_DIR, "kubernetes"), (TOFU_DIR, "terraform")], ids=["k8s", "tofu"]
+    scope="module",
+    params=[(K8S_DIR, "kubernetes"), (TOFU_DIR, "terraform"), (DOCKERFILE, "dockerfile")],
+    ids=["k8s", "tofu", "dockerfile"],
 )
 def report(request: pytest.FixtureRequest) -> dict[str, Any]:
     directory, framework = request.param

@@ -2,7 +2,7 @@
 
 The stand-in records each call (arguments and standard input) and succeeds, except for the
 calls a test tells it to fail; everything else (bash, sed, base64, git) is the real thing, run
-on a copy of the repository.
+on a copy of the repository. Names and addresses come from fork.toml, never from this file.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from argo_gitops.identity import IDENTITY_FILE, PLACEHOLDER_OWNER
+from argo_gitops.imageref import parse_image_ref
+from argo_gitops.manifest import set_image
+
 from .support import (
     ARGOCD_DIR,
+    IDENTITY,
     INFRA_DIR,
     K8S_DIR,
     KUBERNETES_VERSIONS,
@@ -30,7 +35,15 @@ from .support import (
 )
 
 SHELLCHECK = ROOT / ".venv" / "bin" / "shellcheck"
-RELEASED_IMAGE = "ghcr.io/someone/argo-python:sha-1a2b3c4@sha256:" + "ab" * 32
+# A GitHub account of the fork's owner, spelt with capitals as GitHub allows.
+OWNER = "Someone"
+ORIGIN = f"git@github.com:{OWNER}/{IDENTITY.repository}.git"
+ORIGIN_HTTPS = f"https://github.com/{OWNER}/{IDENTITY.repository}.git"
+RELEASED_IMAGE = f"ghcr.io/{OWNER.lower()}/{IDENTITY.repository.lower()}:sha-1a2b3c4@sha256:" + (
+    "ab" * 32
+)
+# Addresses of the documentation range (RFC 5737): nobody's LAN.
+LAN = {"METALLB_RANGE": "192.0.2.200-192.0.2.210", "INGRESS_VIP": "192.0.2.200"}
 STAND_IN = """#!{python}
 import json, os, sys
 args = sys.argv[1:]
@@ -47,6 +60,7 @@ sys.exit(1 if failing and " ".join(args).startswith(failing) else 0)
 @dataclass
 class Run:
     returncode: int
+    stdout: str
     stderr: str
     calls: list[dict[str, Any]]
 
@@ -55,29 +69,22 @@ class Run:
         return found
 
 
+def write_image(root: Path, image: str) -> None:
+    """Set the Deployment's image the way the deploy workflow's bump does."""
+    deployment = root / "k8s" / "deployment.yaml"
+    deployment.write_text(set_image(deployment.read_text(), parse_image_ref(image), None, "k8s"))
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A copy of what the script reads, as a git clone of a fork."""
+    """A copy of what the script reads, as a git clone of a fork that CI has deployed."""
     root = tmp_path / "repo"
     for directory in (INFRA_DIR, K8S_DIR, ARGOCD_DIR):
         shutil.copytree(directory, root / directory.name)
-    deployment = root / "k8s" / "deployment.yaml"
-    text = deployment.read_text()
-    placeholder = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"][0]["image"]
-    deployment.write_text(text.replace(placeholder, RELEASED_IMAGE))
+    shutil.copy(ROOT / IDENTITY_FILE, root / IDENTITY_FILE)
+    write_image(root, RELEASED_IMAGE)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run(
-        [
-            "git",
-            "-C",
-            str(root),
-            "remote",
-            "add",
-            "origin",
-            "git@github.com:Someone/argo-python.git",
-        ],
-        check=True,
-    )
+    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", ORIGIN], check=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     stand_in = bin_dir / "microk8s"
@@ -101,7 +108,7 @@ def run(repo: Path, *args: str, fail: str = "", **env: str) -> Run:
         check=False,
     )
     calls = [json.loads(line) for line in log.read_text().splitlines()]
-    return Run(result.returncode, result.stderr, calls)
+    return Run(result.returncode, result.stdout, result.stderr, calls)
 
 
 def test_script_passes_shellcheck() -> None:
@@ -111,13 +118,27 @@ def test_script_passes_shellcheck() -> None:
     assert result.returncode == 0, result.stdout
 
 
+def test_help_prints_the_usage_and_exits_0(repo: Path) -> None:
+    for flag in ("--help", "-h"):
+        result = run(repo, flag)
+        assert result.returncode == 0, result.stderr
+        assert "infra/setup.sh [gateway|pull-secret|argocd|all]" in result.stdout
+        assert "METALLB_RANGE" in result.stdout
+        assert result.calls == []
+
+
 @pytest.mark.parametrize(
     ("env", "pool", "vip"),
     [
-        ({}, "192.168.1.200-192.168.1.210", "192.168.1.200"),
+        (LAN, LAN["METALLB_RANGE"], LAN["INGRESS_VIP"]),
         ({"METALLB_RANGE": "10.0.0.0/24", "INGRESS_VIP": "10.0.0.7"}, "10.0.0.0/24", "10.0.0.7"),
+        (
+            {"METALLB_RANGE": "172.16.5.10-172.16.5.10", "INGRESS_VIP": "172.16.5.10"},
+            "172.16.5.10-172.16.5.10",
+            "172.16.5.10",
+        ),
     ],
-    ids=["seed-defaults", "own-network"],
+    ids=["range", "cidr", "one-address"],
 )
 def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
     repo: Path, env: dict[str, str], pool: str, vip: str
@@ -138,8 +159,16 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
 @pytest.mark.parametrize(
     ("args", "env", "message"),
     [
-        (["gateway"], {"INGRESS_VIP": "192.168.1"}, "INGRESS_VIP=192.168.1 is not an IPv4 address"),
-        (["gateway"], {"METALLB_RANGE": "192.168.1.200"}, "METALLB_RANGE=192.168.1.200 is not"),
+        (["gateway"], {}, "gateway needs METALLB_RANGE and INGRESS_VIP"),
+        (["gateway"], {**LAN, "INGRESS_VIP": "192.0.2"}, "INGRESS_VIP=192.0.2 is not an IPv4"),
+        (["gateway"], {**LAN, "METALLB_RANGE": "192.0.2.200"}, "METALLB_RANGE=192.0.2.200 is not"),
+        (
+            ["gateway"],
+            {**LAN, "INGRESS_VIP": "192.0.2.250"},
+            "INGRESS_VIP=192.0.2.250 is outside METALLB_RANGE",
+        ),
+        (["gateway"], {**LAN, "METALLB_RANGE": "192.0.2.1-192.0.2.300"}, "octet above 255"),
+        (["gateway"], {**LAN, "METALLB_RANGE": "192.0.2.9-192.0.2.1"}, "ends before it starts"),
         (["pull-secret"], {"GHCR_USER": "someone"}, "pull-secret needs GHCR_USER and GHCR_TOKEN"),
         (
             ["pull-secret"],
@@ -149,18 +178,28 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
         (["argocd"], {"REPO_URL": "ftp://example.org/x"}, "is not an https URL"),
         (
             ["argocd"],
-            {"REPO_URL": "https://github.com/your-github-user/argo-python.git"},
+            {"REPO_URL": f"https://github.com/{PLACEHOLDER_OWNER}/{IDENTITY.repository}.git"},
             "REPO_URL is the placeholder",
         ),
+        (["all"], {**LAN, "REPO_URL": "ftp://example.org/x"}, "is not an https URL"),
+        (["all"], {**LAN, "GHCR_USER": "someone"}, "pull-secret needs GHCR_USER and GHCR_TOKEN"),
+        (["all"], {"INGRESS_VIP": "192.0.2.1"}, "gateway needs METALLB_RANGE and INGRESS_VIP"),
         (["deploy"], {}, "usage: infra/setup.sh [gateway|pull-secret|argocd|all]"),
     ],
     ids=[
+        "no-lan-settings",
         "bad-vip",
         "bad-range",
+        "vip-outside-range",
+        "octet-out-of-range",
+        "range-reversed",
         "no-token",
         "bad-namespace",
         "not-https",
         "placeholder-repo",
+        "all-checks-argocd-before-the-gateway-runs",
+        "all-checks-the-secret-before-the-gateway-runs",
+        "all-needs-the-lan-settings",
         "unknown-step",
     ],
 )
@@ -184,7 +223,7 @@ def test_pull_secret_is_built_from_stdin_without_the_token_on_a_command_line(rep
         "generic",
         "ghcr-secret",
         "--namespace",
-        "argo-python",
+        IDENTITY.namespace,
         "--type=kubernetes.io/dockerconfigjson",
         "--from-file=.dockerconfigjson=/dev/stdin",
         "--dry-run=client",
@@ -200,21 +239,22 @@ def test_pull_secret_is_built_from_stdin_without_the_token_on_a_command_line(rep
 
 
 def test_pull_secret_goes_to_another_services_namespace_only_if_it_exists(repo: Path) -> None:
-    env = {"GHCR_USER": "someone", "GHCR_TOKEN": "t0ken-value", "NAMESPACE": "my-service"}
+    other = f"{IDENTITY.namespace}-2"
+    env = {"GHCR_USER": "someone", "GHCR_TOKEN": "t0ken-value", "NAMESPACE": other}
     present = run(repo, "pull-secret", **env)
     assert present.returncode == 0, present.stderr
     assert "--namespace" in (args := present.call("kubectl", "create")["args"])
-    assert args[args.index("--namespace") + 1] == "my-service"
-    missing = run(repo, "pull-secret", fail="kubectl get namespace my-service", **env)
+    assert args[args.index("--namespace") + 1] == other
+    missing = run(repo, "pull-secret", fail=f"kubectl get namespace {other}", **env)
     assert missing.returncode == 2
-    assert "namespace my-service does not exist; create it first (tofu apply)" in missing.stderr
+    assert f"namespace {other} does not exist; create it first (tofu apply)" in missing.stderr
     assert [c["args"][:2] for c in missing.calls] == [["kubectl", "get"]]
 
 
 def test_pull_secret_creates_the_namespace_only_when_missing(repo: Path) -> None:
     env = {"GHCR_USER": "someone", "GHCR_TOKEN": "t0ken-value"}
     present = run(repo, "pull-secret", **env)
-    missing = run(repo, "pull-secret", fail="kubectl get namespace argo-python", **env)
+    missing = run(repo, "pull-secret", fail=f"kubectl get namespace {IDENTITY.namespace}", **env)
     namespace_apply = ["kubectl", "apply", "-f", "k8s/namespace.yaml"]
     assert namespace_apply not in [c["args"] for c in present.calls]
     assert namespace_apply in [c["args"] for c in missing.calls]
@@ -223,7 +263,7 @@ def test_pull_secret_creates_the_namespace_only_when_missing(repo: Path) -> None
 @pytest.mark.parametrize(
     ("env", "repo_url"),
     [
-        ({}, "https://github.com/Someone/argo-python.git"),
+        ({}, ORIGIN_HTTPS),
         ({"REPO_URL": "https://github.com/other/fork"}, "https://github.com/other/fork.git"),
     ],
     ids=["from-origin", "from-setting"],
@@ -238,14 +278,53 @@ def test_argocd_applies_project_then_application_for_this_repository(
     project, application = applied
     assert project["spec"]["sourceRepos"] == [repo_url]
     assert application["spec"]["source"]["repoURL"] == repo_url
+    assert application["spec"]["destination"]["namespace"] == IDENTITY.namespace
+    assert application["metadata"]["name"] == IDENTITY.name
     assert argocd_schema_errors(project) == argocd_schema_errors(application) == []
 
 
 def test_argocd_waits_for_the_first_ci_image(repo: Path) -> None:
-    shutil.copy(K8S_DIR / "deployment.yaml", repo / "k8s" / "deployment.yaml")
+    write_image(repo, IDENTITY.placeholder_image)
     result = run(repo, "argocd")
     assert result.returncode == 2
     assert "still names the placeholder image: push to main first" in result.stderr
+    assert result.calls == []
+
+
+def _git(cwd: Path, *args: str) -> None:
+    env = {
+        "GIT_CONFIG_GLOBAL": "/dev/null",
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "Dev",
+        "GIT_AUTHOR_EMAIL": "dev@example.com",
+        "GIT_COMMITTER_NAME": "Dev",
+        "GIT_COMMITTER_EMAIL": "dev@example.com",
+        "PATH": "/usr/bin:/bin",
+    }
+    subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def test_argocd_says_to_pull_when_origin_already_holds_the_bots_bump(
+    repo: Path, tmp_path: Path
+) -> None:
+    write_image(repo, IDENTITY.placeholder_image)
+    remote = tmp_path / "origin.git"
+    _git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    _git(repo, "checkout", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "fork")
+    _git(repo, "remote", "set-url", "origin", str(remote))
+    _git(repo, "push", "-q", "origin", "main")
+    ci = tmp_path / "ci"
+    _git(tmp_path, "clone", "-q", str(remote), str(ci))
+    write_image(ci, RELEASED_IMAGE)
+    _git(ci, "commit", "-q", "-am", "deploy: bump the image")
+    _git(ci, "push", "-q", "origin", "main")
+
+    result = run(repo, "argocd", REPO_URL=ORIGIN_HTTPS)
+    assert result.returncode == 2
+    assert f"origin/main already deploys {RELEASED_IMAGE}: run git pull" in result.stderr
+    assert result.stderr.count("\n") == 1
     assert result.calls == []
 
 
@@ -256,11 +335,11 @@ def test_argocd_needs_argocd_installed(repo: Path) -> None:
 
 
 def test_all_runs_every_step_and_skips_the_secret_without_a_token(repo: Path) -> None:
-    result = run(repo, "all")
+    result = run(repo, "all", **LAN)
     assert result.returncode == 0, result.stderr
     assert "pull secret skipped" in result.stderr
     assert [c["args"][:2] for c in result.calls] == [
-        ["enable", "metallb:192.168.1.200-192.168.1.210"],
+        ["enable", f"metallb:{LAN['METALLB_RANGE']}"],
         ["enable", "ingress"],
         ["kubectl", "apply"],
         ["kubectl", "get"],
@@ -270,6 +349,6 @@ def test_all_runs_every_step_and_skips_the_secret_without_a_token(repo: Path) ->
 
 
 def test_failing_cluster_command_stops_the_script_with_its_status(repo: Path) -> None:
-    result = run(repo, "gateway", fail="enable ingress")
+    result = run(repo, "gateway", fail="enable ingress", **LAN)
     assert result.returncode == 1
     assert [c["args"] for c in result.calls][-1] == ["enable", "ingress"]

@@ -8,10 +8,13 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from argo_gitops.identity import PLACEHOLDER_TAG
+
 from .support import (
     APP,
+    CI_IMAGE_PATTERN,
     CONTAINER,
-    IMAGE_PATTERN,
+    IDENTITY,
     INFRA_DIR,
     K8S_DIR,
     KUBERNETES_VERSIONS,
@@ -47,7 +50,7 @@ def test_k8s_holds_exactly_the_objects_argocd_syncs() -> None:
 @pytest.mark.parametrize("kind", ["Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service"])
 def test_namespaced_object_is_named_for_the_app_in_its_namespace(kind: str) -> None:
     metadata = k8s_manifests()[kind]["metadata"]
-    assert (metadata["name"], metadata["namespace"]) == (APP, APP)
+    assert (metadata["name"], metadata["namespace"]) == (APP, IDENTITY.namespace)
 
 
 def test_namespace_enforces_the_restricted_pod_security_standard() -> None:
@@ -61,35 +64,53 @@ def test_deployment_has_one_container_named_for_the_app() -> None:
     assert [c["name"] for c in containers] == [CONTAINER]
 
 
-def test_image_is_a_sha_tag_of_argo_python_on_ghcr() -> None:
-    assert IMAGE_PATTERN.fullmatch(container()["image"]), container()["image"]
+def image_problem(image: str) -> str:
+    """Why `image` is neither the fork's placeholder nor an image CI pushed for it ("" if it is
+    one of them)."""
+    if image == IDENTITY.placeholder_image:
+        return ""
+    match = CI_IMAGE_PATTERN.fullmatch(image)
+    if match is None:
+        return f"{image} is not ghcr.io/<owner>/<repository>:sha-<7 hex>@sha256:<64 hex>"
+    # Until fork.toml names an owner, CI's image may be any repository's (a fork on GitHub
+    # names it after itself); from then on it must be the fork's own package.
+    name = image.partition(":")[0]
+    if IDENTITY.forked and name != IDENTITY.image:
+        return f"{image} is not an image of {IDENTITY.image} (fork.toml)"
+    return ""
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        "ghcr.io/your-github-user/argo-python:sha-0000000",
-        "ghcr.io/some-owner/argo-python:sha-1a2b3c4@sha256:" + "ab" * 32,
-    ],
-    ids=["placeholder", "pinned-by-ci"],
-)
-def test_image_pattern_accepts_both_forms_ci_writes(image: str) -> None:
-    assert IMAGE_PATTERN.fullmatch(image)
+def test_image_is_the_placeholder_or_a_pinned_build_of_the_forks_package() -> None:
+    assert image_problem(container()["image"]) == ""
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        "ghcr.io/owner/argo-python:latest",
-        "ghcr.io/Owner/argo-python:sha-1a2b3c4",
-        "ghcr.io/owner/argo-python:sha-1a2b3c",
-        "ghcr.io/owner/other:sha-1a2b3c4",
-        "ghcr.io/owner/argo-python:sha-1a2b3c4@sha256:abc",
-    ],
-    ids=["latest", "uppercase-owner", "short-sha", "other-image", "short-digest"],
-)
-def test_image_pattern_rejects_references_ci_never_writes(image: str) -> None:
-    assert not IMAGE_PATTERN.fullmatch(image)
+def test_image_is_the_placeholder_until_ci_pins_a_digest() -> None:
+    image = container()["image"]
+    assert (image == IDENTITY.placeholder_image) == image.endswith(f":{PLACEHOLDER_TAG}")
+
+
+CI_WRITES = [
+    pytest.param(IDENTITY.placeholder_image, id="placeholder"),
+    pytest.param(f"{IDENTITY.image}:sha-1a2b3c4@sha256:" + "ab" * 32, id="pinned-by-ci"),
+]
+CI_NEVER_WRITES = [
+    pytest.param(f"{IDENTITY.image}:latest", id="latest"),
+    pytest.param(f"{IDENTITY.image}:sha-1a2b3c4", id="tag-without-digest"),
+    pytest.param(f"{IDENTITY.image}:sha-1a2b3c", id="short-sha"),
+    pytest.param(f"{IDENTITY.image}:sha-1a2b3c4@sha256:abc", id="short-digest"),
+    pytest.param(IDENTITY.image.upper() + ":sha-1a2b3c4@sha256:" + "ab" * 32, id="uppercase"),
+    pytest.param("docker.io/library/nginx:sha-1a2b3c4@sha256:" + "ab" * 32, id="other-registry"),
+]
+
+
+@pytest.mark.parametrize("image", CI_WRITES)
+def test_image_check_accepts_both_forms_ci_writes(image: str) -> None:
+    assert image_problem(image) == ""
+
+
+@pytest.mark.parametrize("image", CI_NEVER_WRITES)
+def test_image_check_rejects_references_ci_never_writes(image: str) -> None:
+    assert image_problem(image)
 
 
 def _pod_spec() -> dict[str, Any]:
@@ -177,13 +198,15 @@ def test_service_is_a_node_port_on_80_to_the_container_port() -> None:
     spec = k8s_manifests()["Service"]["spec"]
     assert spec["type"] == "NodePort"
     (port,) = spec["ports"]
-    assert (port["port"], port["targetPort"], port["nodePort"]) == (80, container_port(), 30800)
+    assert (port["port"], port["targetPort"], port["nodePort"]) == (
+        80,
+        container_port(),
+        IDENTITY.node_port,
+    )
 
 
-def test_ingress_lb_gets_the_default_vip_from_metallb() -> None:
+def test_ingress_lb_asks_metallb_for_the_vip_setup_sh_writes() -> None:
     service = load_manifest(INFRA_DIR / "ingress-lb.yaml")
-    assert service["metadata"]["annotations"] == {
-        "metallb.universe.tf/loadBalancerIPs": "192.168.1.200"
-    }
+    assert list(service["metadata"]["annotations"]) == ["metallb.universe.tf/loadBalancerIPs"]
     assert service["spec"]["type"] == "LoadBalancer"
     assert sorted(port["port"] for port in service["spec"]["ports"]) == [80, 443]

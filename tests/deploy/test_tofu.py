@@ -47,7 +47,7 @@ Mutation = Callable[[dict[str, Any]], None]
 
 
 def _service(**changes: Any) -> Mutation:
-    """Change fields of argo-python's entry; a dotted name reaches into nested objects."""
+    """Change fields of the service's entry; a dotted name reaches into nested objects."""
 
     def mutate(variables: dict[str, Any]) -> None:
         for dotted, value in changes.items():
@@ -83,10 +83,16 @@ def _node_address(value: str) -> Mutation:
     return mutate
 
 
+def free_node_port() -> int:
+    """A NodePort no service of terraform.tfvars uses."""
+    used = {service["node_port"] for service in tfvars()["services"].values()}
+    return next(port for port in range(30000, 32768) if port not in used)
+
+
 REJECTED = [
     pytest.param(
         _service(replicas=0),
-        "replicas must be a whole number of at least 1; invalid for: argo-python (0)",
+        f"replicas must be a whole number of at least 1; invalid for: {APP} (0)",
         id="zero-replicas",
     ),
     pytest.param(
@@ -96,17 +102,17 @@ REJECTED = [
     ),
     pytest.param(
         _service(node_port=80),
-        "NodePort range 30000-32767; invalid for: argo-python (80)",
+        f"NodePort range 30000-32767; invalid for: {APP} (80)",
         id="node-port-below-range",
     ),
     pytest.param(
         _service(node_port=32768),
-        "NodePort range 30000-32767; invalid for: argo-python (32768)",
+        f"NodePort range 30000-32767; invalid for: {APP} (32768)",
         id="node-port-above-range",
     ),
     pytest.param(
         _service(port=0),
-        "port must be a whole number from 1 to 65535; invalid for: argo-python (0)",
+        f"port must be a whole number from 1 to 65535; invalid for: {APP} (0)",
         id="port-zero",
     ),
     pytest.param(
@@ -135,7 +141,7 @@ REJECTED = [
         id="cpu-request-over-limit",
     ),
     pytest.param(
-        _service(resources__requests__memory="128Mi"),
+        _service(resources__requests__memory="128Mi", resources__limits__memory="64Mi"),
         "A memory request must not exceed its limit",
         id="memory-request-over-limit",
     ),
@@ -158,7 +164,7 @@ REJECTED = [
         _service(namespace="Argo"), "namespace must be a DNS label", id="namespace-uppercase"
     ),
     pytest.param(
-        _rename_service("argo_python"),
+        _rename_service(f"{APP}_2"),
         "Service names must be DNS labels",
         id="service-name-underscore",
     ),
@@ -214,11 +220,18 @@ ACCEPTED = [
         id="cores-and-gibibytes",
     ),
     pytest.param(
-        _service(resources__requests__cpu="200m", resources__requests__memory="64Mi"),
+        _service(
+            resources__requests__cpu="200m",
+            resources__limits__cpu="200m",
+            resources__requests__memory="64Mi",
+            resources__limits__memory="64Mi",
+        ),
         id="request-equals-limit",
     ),
-    pytest.param(_service(hostname="argo-python.example.org"), id="with-hostname"),
-    pytest.param(_second_service(node_port=30801, namespace="other"), id="second-service"),
+    pytest.param(_service(hostname=f"{APP}.example.org"), id="with-hostname"),
+    pytest.param(
+        _second_service(node_port=free_node_port(), namespace="other"), id="second-service"
+    ),
     pytest.param(_node_address("k8plus.lan"), id="node-address-dns-name"),
 ]
 
@@ -234,25 +247,29 @@ def test_repository_tfvars_file_itself_plans(workspace: Workspace) -> None:
     assert result.returncode == 0, result.message
 
 
-@pytest.mark.parametrize(
-    ("mutate", "endpoint"),
-    [
-        (None, "http://192.168.1.187:30800"),
-        (_service(hostname="argo-python.example.org"), "https://argo-python.example.org"),
-        (_node_address("k8plus.lan"), "http://k8plus.lan:30800"),
-    ],
-    ids=["node-port", "hostname", "node-name"],
-)
+ENDPOINTS = [
+    pytest.param(None, id="node-port"),
+    pytest.param(_service(hostname=f"{APP}.example.org"), id="hostname"),
+    pytest.param(_node_address("k8plus.lan"), id="node-name"),
+]
+
+
+@pytest.mark.parametrize("mutate", ENDPOINTS)
 def test_output_reports_sizing_and_the_endpoint(
-    workspace: Workspace, mutate: Mutation | None, endpoint: str
+    workspace: Workspace, mutate: Mutation | None
 ) -> None:
-    outputs = workspace.apply(workspace.write_vars(_variables(mutate)))
+    variables = _variables(mutate)
+    outputs = workspace.apply(workspace.write_vars(variables))
+    service = variables["services"][APP]
+    hostname = service.get("hostname")
+    endpoint = (
+        f"https://{hostname}"
+        if hostname
+        else f"http://{variables['node_address']}:{service['node_port']}"
+    )
     assert outputs["services"][APP] == {
-        "namespace": APP,
-        "replicas": 2,
-        "resources": {
-            "requests": {"cpu": "50m", "memory": "32Mi"},
-            "limits": {"cpu": "200m", "memory": "64Mi"},
-        },
+        "namespace": service["namespace"],
+        "replicas": service["replicas"],
+        "resources": service["resources"],
         "endpoint": endpoint,
     }

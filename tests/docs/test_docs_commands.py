@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import yaml
 from tests.argo_python.serverproc import ServerProcess, free_port
+from tests.deploy.forks import copy_repository
 from tests.deploy.test_infra_setup import RELEASED_IMAGE, STAND_IN
 
 from argo_python.config import Settings
@@ -91,6 +92,7 @@ def deployed_fork(tmp_path: Path) -> Workspace:
     root = tmp_path / "fork"
     for directory in ("infra", "k8s", "argocd"):
         shutil.copytree(ROOT / directory, root / directory)
+    shutil.copy(ROOT / "fork.toml", root / "fork.toml")  # the names infra/setup.sh reads
     deployment = root / "k8s" / "deployment.yaml"
     text = deployment.read_text()
     placeholder = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"][0]["image"]
@@ -105,6 +107,11 @@ def deployed_fork(tmp_path: Path) -> Workspace:
     stand_in.chmod(0o755)
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "STAND_IN_LOG": str(tmp_path / "calls.jsonl")}
     return Workspace(root, env)
+
+
+def repository_copy(tmp_path: Path) -> Workspace:
+    """A copy of the repository (with this checkout's .venv) for commands that rewrite it."""
+    return Workspace(copy_repository(tmp_path / "copy"), dict(os.environ))
 
 
 @dataclass(frozen=True)
@@ -136,6 +143,7 @@ RUNNERS = (
         review_clone,
     ),
     Runner("infra", ("infra/setup.sh",), deployed_fork),
+    Runner("fork", ("make fork ",), repository_copy),
 )
 # Two commands that cannot run as shown inside the test suite: `make run` serves until stopped,
 # and `make test` is the command this test runs under. They get runs of their own, below.

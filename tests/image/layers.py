@@ -15,8 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from argo_gitops.identity import load
+
 MB = 1_000_000
-TARGET_BYTES = 25 * MB  # what the project may add on top of the base image
+# What the project may add on top of the base image: a budget each fork sets in fork.toml
+# (image_budget_mb), since its own dependencies decide it.
+TARGET_BYTES = load(Path(__file__).resolve().parents[2]).image_budget_mb * MB
 _GZIP_MAGIC = b"\x1f\x8b"
 _CHUNK = 1 << 20
 

@@ -20,6 +20,8 @@ from tests.image.dockerfile import REPO, arg_default
 from tests.image.engine import Engine
 from tests.image.harness import BUILD_ARGS, TAG, Container, Containers
 
+from argo_python.config import Settings
+
 pytestmark = pytest.mark.image
 
 APP_UID = arg_default("APP_UID")
@@ -50,7 +52,9 @@ def run_once(engine: Engine, image: str, *argv: str, user: str | None = None) ->
 @pytest.mark.parametrize(
     ("path", "status", "body"),
     [
-        pytest.param("/hello", 200, {"message": "Hello from argo-python!"}, id="hello"),
+        pytest.param(
+            "/hello", 200, {"message": f"Hello from {Settings().service_name}!"}, id="hello"
+        ),
         pytest.param("/fibonacci/10", 200, {"n": 10, "result": 55}, id="fibonacci-10"),
         pytest.param("/healthz", 200, {"status": "ok"}, id="healthz"),
         pytest.param("/readyz", 200, {"status": "ready"}, id="readyz"),

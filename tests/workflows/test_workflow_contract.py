@@ -117,8 +117,22 @@ def test_ci_installs_opentofu_before_make_test(ci: dict[str, Any]) -> None:
 # --- deploy.yml -----------------------------------------------------------------------------
 
 
-def test_deploy_runs_on_push_to_main_except_manifest_only_pushes(deploy: dict[str, Any]) -> None:
-    assert deploy["on"] == {"push": {"branches": ["main"], "paths-ignore": ["k8s/**"]}}
+def test_deploy_runs_on_push_to_main_except_manifest_only_pushes_and_by_hand(
+    deploy: dict[str, Any],
+) -> None:
+    assert deploy["on"] == {
+        "push": {"branches": ["main"], "paths-ignore": ["k8s/**"]},
+        "workflow_dispatch": None,
+    }
+
+
+def test_a_run_by_hand_builds_and_deploys_only_the_branch_the_bump_publishes_to(
+    deploy: dict[str, Any],
+) -> None:
+    (branch,) = deploy["on"]["push"]["branches"]
+    assert deploy["jobs"]["build"]["if"] == f"github.ref == 'refs/heads/{branch}'"
+    # The bump needs the build, so a skipped build skips it too.
+    assert _needs(deploy["jobs"]["bump"]) == ["build"]
 
 
 def test_deploys_queue_instead_of_racing(deploy: dict[str, Any]) -> None:

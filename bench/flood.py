@@ -1,0 +1,198 @@
+"""Flood benchmark: thousands of idle or slow connections held against one server process, while
+a new client asks for /healthz and /hello. argo-python against its previous server (granian's
+embedded RSGI server with its defaults, bench/baseline_granian.py), in one run.
+
+For each server and each kind of held connection ("idle": connected, never sends a byte;
+"slow": sends the start of a request head and never finishes it; "keep-alive": makes one
+request, then keeps the connection open): start the server pinned to
+one core, open --connections connections from this process on the other core, wait a second,
+then make --probes requests to each of /healthz and /hello, each on a new connection, one at a
+time, with a --timeout per request. Reported: the new client's p50/p99/max latency and how many
+requests failed, RSS with everything held and its high-water mark (VmHWM), and whether the
+server survived. Everything is bounded: after three failures in a row the remaining probes of
+that path count as failed without being sent.
+
+Usage: python bench/flood.py [--connections 5000] [--probes 200] [--timeout 2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import (  # bench/ is not a package: run.py is found through sys.path
+    CANDIDATES,
+    LOAD_CPU,
+    Candidate,
+    make_runtime_venv,
+    rss_mib,
+    start,
+    stop,
+    target_line,
+)
+
+KINDS = {
+    "idle": b"",
+    "slow": b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: ",
+    # Each makes one request and keeps the connection open (the answer is never read).
+    "keep-alive": b"GET /hello HTTP/1.1\r\nHost: flood\r\n\r\n",
+}
+TARGETED = ("idle", "slow")  # the issue's targets; keep-alive is measured for the record
+SERVERS = [c for c in CANDIDATES if c.name in ("argo-python", "granian-bare")]
+# (how the check reads; metric; operator; target): for argo-python, under either kind of flood.
+TARGETS = [
+    ("new client p99 < {} ms", "p99_ms", "<", 100.0),
+    ("RSS with all held <= {} MiB", "peak_rss_mib", "<=", 48.0),
+    ("failed requests <= {}", "failed", "<=", 0),
+]
+
+
+def hold(port: int, count: int, first_bytes: bytes) -> list[socket.socket]:
+    held = []
+    for _ in range(count):
+        sock = socket.socket()
+        sock.setblocking(False)
+        # Completes in the background; the kernel queues it for the server.
+        with contextlib.suppress(BlockingIOError):
+            sock.connect(("127.0.0.1", port))
+        held.append(sock)
+    time.sleep(0.5)
+    if first_bytes:
+        for sock in held:
+            with contextlib.suppress(OSError):  # not connected yet: it stays idle
+                sock.send(first_bytes)
+    return held
+
+
+def probe(port: int, path: str, count: int, timeout: float) -> tuple[list[float], int]:
+    """Latencies in ms of the requests answered 200, and how many failed."""
+    latencies: list[float] = []
+    failed = in_a_row = 0
+    request = f"GET {path} HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n".encode()
+    for _ in range(count):
+        if in_a_row >= 3:
+            failed += 1
+            continue
+        began = time.perf_counter()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+                sock.sendall(request)
+                answer = sock.recv(65536)
+            ok = answer.startswith(b"HTTP/1.1 200")
+        except OSError:
+            ok = False
+        if ok:
+            latencies.append((time.perf_counter() - began) * 1000)
+            in_a_row = 0
+        else:
+            failed += 1
+            in_a_row += 1
+    return latencies, failed
+
+
+def measure(candidate: Candidate, kind: str, args: argparse.Namespace) -> dict[str, float]:
+    running = start(candidate)
+    held: list[socket.socket] = []
+    try:
+        time.sleep(0.5)
+        idle = rss_mib(running.proc.pid)
+        held = hold(running.port, args.connections, KINDS[kind])
+        time.sleep(1.0)
+        latencies: list[float] = []
+        failed = 0
+        for path in ("/healthz", "/hello"):
+            answered, lost = probe(running.port, path, args.probes, args.timeout)
+            latencies += answered
+            failed += lost
+        ordered = sorted(latencies) or [float("inf")]
+        at = min(len(ordered) - 1, int(len(ordered) * 0.99))
+        return {
+            "idle_rss_mib": idle,
+            "held_rss_mib": rss_mib(running.proc.pid),
+            "peak_rss_mib": rss_mib(running.proc.pid, "VmHWM"),
+            "p50_ms": statistics.median(ordered),
+            # A failed request counts as slower than any answered one.
+            "p99_ms": ordered[at] if failed == 0 else float("inf"),
+            "max_ms": ordered[-1],
+            "failed": failed,
+            "alive": 1.0 if running.proc.poll() is None else 0.0,
+        }
+    finally:
+        for sock in held:
+            sock.close()
+        stop(running)
+
+
+ROWS = [
+    ("idle_rss_mib", "RSS before the flood (MiB)"),
+    ("held_rss_mib", "RSS with all held (MiB)"),
+    ("peak_rss_mib", "peak RSS, VmHWM (MiB)"),
+    ("p50_ms", "new client p50 (ms)"),
+    ("p99_ms", "new client p99 (ms)"),
+    ("max_ms", "new client max (ms)"),
+    ("failed", "new client requests failed"),
+    ("alive", "server alive afterwards (1 = yes)"),
+]
+
+
+def report(results: dict[str, dict[str, dict[str, float]]], probes: int) -> list[str]:
+    names = [c.name for c in SERVERS]
+    lines = []
+    for kind in KINDS:
+        lines.append(f"## {kind} connections held")
+        lines.append(f"{'metric':36}" + "".join(f" {n:>14}" for n in names))
+        for key, label in ROWS:
+            lines.append(f"{label:36}" + "".join(f" {results[n][kind][key]:14.2f}" for n in names))
+        lines.append("")
+    for kind in TARGETED:
+        ours = results["argo-python"][kind]
+        for label, key, op, target in TARGETS:
+            lines.append(target_line(f"{kind}: {label}", ours[key], op, target))
+    lines.append(f"(each server: {2 * probes} probe requests per kind)")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=5000, help="connections held")
+    parser.add_argument("--probes", type=int, default=200, help="requests per path")
+    parser.add_argument("--timeout", type=float, default=2.0, help="seconds per probe request")
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    args = parser.parse_args()
+    if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
+        raise SystemExit("flood: needs two cores (one for the server, one for the client)")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = args.connections + 512
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise SystemExit(f"flood: needs {needed} file descriptors, the hard limit is {hard}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, needed), hard))
+    os.sched_setaffinity(0, {int(LOAD_CPU)})
+
+    make_runtime_venv()
+    results: dict[str, dict[str, dict[str, float]]] = {c.name: {} for c in SERVERS}
+    for kind in KINDS:
+        for candidate in SERVERS:
+            print(f"{candidate.name}: {args.connections} {kind} connections ...", file=sys.stderr)
+            results[candidate.name][kind] = measure(candidate, kind, args)
+    print(
+        f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {args.connections} connections held, "
+        f"{args.probes} requests per path, {args.timeout:g} s timeout each"
+    )
+    print("\n".join(report(results, args.probes)))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""Held connections do not lock other clients out: behaviour only, with real sockets; the
+figures for 5,000 connections and their memory are in bench/flood.py."""
+
+from __future__ import annotations
+
+import resource
+import socket
+from collections.abc import Iterator
+
+import pytest
+from tests.argo_python.rawhttp import RawConnection
+from tests.argo_python.serverproc import ServerProcess
+
+from argo_python.server import BACKLOG
+
+# More than the listen backlog, which was once also the number of connections served at once:
+# then held connections alone shut every other client out until the header timeout.
+IDLE = BACKLOG + 500
+SLOW = 300
+PARTIAL_HEAD = b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: "
+
+
+@pytest.fixture
+def enough_descriptors() -> Iterator[None]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = IDLE + SLOW + 256
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"needs {needed} file descriptors; raise the hard limit (ulimit -Hn)")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, needed), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def hold(port: int, count: int, first_bytes: bytes) -> list[socket.socket]:
+    held = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        if first_bytes:
+            sock.sendall(first_bytes)
+        held.append(sock)
+    return held
+
+
+@pytest.mark.usefixtures("enough_descriptors")
+def test_a_new_client_is_served_while_idle_and_slow_connections_are_held() -> None:
+    server = ServerProcess.start()
+    held: list[socket.socket] = []
+    try:
+        held += hold(server.port, IDLE, b"")  # connected, never send a byte
+        held += hold(server.port, SLOW, PARTIAL_HEAD)  # a head that never ends
+        for path in ("/healthz", "/hello", "/readyz"):
+            # A fresh connection each time, as a probe or a new client makes.
+            with RawConnection(server.port, timeout=5) as conn:
+                assert conn.exchange("GET", path).status == 200
+        assert server.proc.poll() is None
+    finally:
+        for sock in held:
+            sock.close()
+        output = server.stop()
+    assert "panicked" not in output

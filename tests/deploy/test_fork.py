@@ -1,0 +1,328 @@
+"""`argo-gitops fork` (`make fork`) on copies of this repository: bad input changes nothing, a
+second run changes nothing, renames are consistent, and a fork keeps passing the deploy tests
+through its own deploys (the bot's bump) and through every customisation the docs invite."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from argo_gitops.identity import load
+
+from .forks import (
+    argo_gitops,
+    assert_green,
+    copy_repository,
+    fork,
+    git,
+    link_environments,
+    run_suite,
+)
+from .support import IDENTITY, ROOT
+
+# The fork of the issue's "done when": another owner, name, NodePort and a public hostname.
+WEATHER = {
+    "owner": "example-org",
+    "name": "weather-api",
+    "node-port": "30900",
+    "hostname": "weather.example.org",
+}
+WEATHER_ARGS = [f"--{key}={value}" for key, value in WEATHER.items()]
+WEATHER_ORIGIN = "https://github.com/example-org/weather-api.git"
+DIGEST = "sha256:" + "4f" * 32
+DEPLOY_TESTS = (
+    "tests/deploy",
+    "tests/argo_python/test_config.py",
+    "--deselect=tests/deploy/test_checkov.py",
+)
+# The tests that read the image CI writes.
+IMAGE_TESTS = (
+    "tests/deploy/test_k8s_manifests.py",
+    "tests/deploy/test_ownership.py",
+    "tests/deploy/test_infra_setup.py",
+    "tests/deploy/test_argocd.py",
+)
+# Where a fork must not mention the template's name any more.
+DEPLOY_DIRS = ("k8s", "argocd", "tofu", "infra", ".github")
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        name: (root / name).read_bytes()
+        for name in git(root, "ls-files", "-z").split("\0")
+        if name and (root / name).is_file()
+    }
+
+
+@pytest.fixture
+def clone(tmp_path: Path) -> Path:
+    return copy_repository(tmp_path / "clone", origin=WEATHER_ORIGIN)
+
+
+BAD_INPUT = [
+    pytest.param(["--owner=-org", "--name=api"], "OWNER='-org' is invalid", id="owner-hyphen"),
+    pytest.param(["--owner=a b", "--name=api"], "OWNER='a b' is invalid", id="owner-space"),
+    pytest.param(["--owner=org", "--name=Weather"], "NAME='Weather' is invalid", id="name-upper"),
+    pytest.param(["--owner=org", "--name=9api"], "NAME='9api' is invalid", id="name-digit-first"),
+    pytest.param(["--owner=org", "--name=" + "a" * 64], "NAME=", id="name-too-long"),
+    pytest.param(["--owner=org", "--name=api", "--repo=a..b"], "REPO='a..b'", id="repo-dots"),
+    pytest.param(["--owner=org", "--name=api", "--node-port=80"], "NODE_PORT='80'", id="port-low"),
+    pytest.param(
+        ["--owner=org", "--name=api", "--node-port=32768"], "NODE_PORT='32768'", id="port-high"
+    ),
+    pytest.param(
+        ["--owner=org", "--name=api", "--node-port=3o900"], "NODE_PORT='3o900'", id="port-text"
+    ),
+    pytest.param(
+        ["--owner=org", "--name=api", "--hostname=localhost"],
+        "HOSTNAME='localhost' is invalid",
+        id="hostname-one-label",
+    ),
+    pytest.param(
+        ["--owner=org", "--name=api", "--hostname=https://a.example.org"],
+        "HOSTNAME=",
+        id="hostname-url",
+    ),
+    pytest.param(["--name=api"], "the following arguments are required: --owner", id="no-owner"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUT)
+def test_bad_input_exits_2_with_one_line_and_changes_nothing(
+    clone: Path, args: list[str], message: str
+) -> None:
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert _tree(clone) == before
+
+
+def test_a_file_that_cannot_be_edited_stops_the_fork_before_any_file_changes(clone: Path) -> None:
+    tfvars = clone / "tofu" / "terraform.tfvars"
+    tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', '"renamed" = {'))
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", *WEATHER_ARGS)
+    assert result.returncode == 2
+    assert "tofu/terraform.tfvars: services has no single entry named" in result.stderr
+    assert _tree(clone) == before
+
+
+def test_second_run_with_the_same_inputs_changes_nothing(clone: Path) -> None:
+    first = fork(clone, *WEATHER_ARGS)
+    assert "updated fork.toml" in first
+    after_first = _tree(clone)
+    assert fork(clone, *WEATHER_ARGS).strip() == "unchanged: every file already has this identity"
+    assert _tree(clone) == after_first
+
+
+def test_renaming_a_fork_again_gives_what_forking_the_template_to_that_name_gives(
+    tmp_path: Path, clone: Path
+) -> None:
+    direct = copy_repository(tmp_path / "direct")
+    final = ["--owner=acme", "--name=forecast", "--repo=Forecast.Service", "--node-port=31000"]
+    fork(clone, *WEATHER_ARGS)
+    fork(clone, *final, "--hostname=")
+    fork(direct, *final)
+    assert _tree(clone) == _tree(direct)
+
+
+def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -> None:
+    fork(clone, *WEATHER_ARGS)
+    identity = load(clone)
+    assert (identity.owner, identity.name, identity.repository) == (
+        "example-org",
+        "weather-api",
+        "weather-api",
+    )
+    assert (identity.node_port, identity.hostname) == (30900, "weather.example.org")
+    template_name = re.compile(rf"(?<![-\w.]){re.escape(IDENTITY.name)}(?![-\w])")
+    leftovers = [
+        f"{path.relative_to(clone)}:{number}"
+        for directory in DEPLOY_DIRS
+        for path in sorted((clone / directory).rglob("*"))
+        if path.is_file()
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if template_name.search(line)
+    ]
+    assert leftovers == []
+
+
+def _publish(clone: Path, tmp_path: Path, image: str) -> Path:
+    """What deploy.yml's bump job does: `argo-gitops publish` from a fresh checkout of the
+    repository's main, pushing to its remote; returns the next push's checkout."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(clone), str(remote))
+    ci = tmp_path / "ci"
+    git(tmp_path, "clone", "-q", str(remote), str(ci))
+    result = argo_gitops(ci, "publish", "k8s/deployment.yaml", image)
+    assert result.returncode == 0, result.stderr
+    assert git(ci, "log", "-1", "--format=%an") == "github-actions[bot]"
+    after = tmp_path / "after-bump"
+    git(tmp_path, "clone", "-q", str(remote), str(after))
+    link_environments(after)
+    return after
+
+
+def _setup_sh(root: Path, tmp_path: Path, step: str, **env: str) -> list[dict[str, Any]]:
+    """Run infra/setup.sh `step` in `root` against a stand-in microk8s; its calls."""
+    log = _stand_in(tmp_path)
+    result = subprocess.run(
+        ["bash", "infra/setup.sh", step],
+        cwd=root,
+        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+def _stand_in(directory: Path) -> Path:
+    log = directory / "calls.jsonl"
+    stand_in = directory / "bin" / "microk8s"
+    stand_in.parent.mkdir(parents=True)
+    stand_in.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"with open({str(log)!r}, 'a') as f:\n"
+        "    f.write(json.dumps({'args': sys.argv[1:], 'stdin': sys.stdin.read()}) + '\\n')\n"
+    )
+    stand_in.chmod(0o755)
+    return log
+
+
+def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_deploy(
+    clone: Path, tmp_path: Path
+) -> None:
+    fork(clone, *WEATHER_ARGS)
+    git(clone, "commit", "-q", "-am", "make fork")
+    # The deploy tests (checkov and the workflow linters, which no rename touches, run once,
+    # after the bump below).
+    assert_green(run_suite(clone, *DEPLOY_TESTS))
+
+    head = git(clone, "rev-parse", "HEAD")
+    image = f"ghcr.io/example-org/weather-api:sha-{head[:7]}@{DIGEST}"
+    deployed = _publish(clone, tmp_path, image)
+    assert_green(run_suite(deployed))
+
+    # infra/setup.sh argocd, from a clone whose origin is the fork on GitHub.
+    git(deployed, "remote", "set-url", "origin", WEATHER_ORIGIN)
+    applied = _setup_sh(deployed, tmp_path, "argocd")
+    documents = [yaml.safe_load(call["stdin"]) for call in applied if call["args"][1] == "apply"]
+    application = next(doc for doc in documents if doc["kind"] == "Application")
+    assert application["spec"]["source"]["repoURL"] == WEATHER_ORIGIN
+    assert application["spec"]["destination"]["namespace"] == "weather-api"
+
+
+def test_unrenamed_repository_passes_the_deploy_tests_after_a_deploy(
+    clone: Path, tmp_path: Path
+) -> None:
+    # A fork on GitHub that never ran make fork: CI names the image after that repository.
+    head = git(clone, "rev-parse", "HEAD")
+    image = f"ghcr.io/someone/{IDENTITY.repository.lower()}-fork:sha-{head[:7]}@{DIGEST}"
+    assert_green(run_suite(_publish(clone, tmp_path, image), *IMAGE_TESTS))
+
+
+# --- customisations the docs invite, each on a fork ------------------------------------------
+
+Customise = Callable[[Path], None]
+
+
+def _tfvars_edit(pattern: str, replacement: str) -> Customise:
+    def edit(root: Path) -> None:
+        path = root / "tofu" / "terraform.tfvars"
+        text, count = re.subn(pattern, replacement, path.read_text(), flags=re.MULTILINE)
+        assert count >= 1, f"{pattern!r} is not in terraform.tfvars"
+        path.write_text(text)
+
+    return edit
+
+
+def _fork_with(*args: str) -> Customise:
+    def edit(root: Path) -> None:
+        fork(root, *args)
+
+    return edit
+
+
+def _second_service(root: Path) -> None:
+    """docs/fork.md's second service, pasted as written at the end of the services map."""
+    docs = (ROOT / "docs" / "fork.md").read_text()
+    section = docs.split("## A second service", 1)[1]
+    block = re.search(r"```hcl\n(.*?)```", section, re.DOTALL)
+    assert block, "docs/fork.md shows the second service in a ```hcl block"
+    # The page shows the entry inside `services = { ... }`; the entry is what gets pasted.
+    lines = block[1].splitlines(keepends=True)
+    assert (lines[0], lines[-1]) == ("services = {\n", "}\n")
+    path = root / "tofu" / "terraform.tfvars"
+    text = path.read_text()
+    assert text.endswith("  }\n}\n")
+    path.write_text(text[: -len("}\n")] + "\n" + "".join(lines[1:-1]) + "}\n")
+
+
+def _sizing(root: Path) -> None:
+    _tfvars_edit(r"^(    replicas\s+=) \d+$", r"\1 3")(root)
+    _tfvars_edit(
+        r'requests = \{ cpu = "[^"]+", memory = "[^"]+" \}',
+        'requests = { cpu = "100m", memory = "48Mi" }',
+    )(root)
+    _tfvars_edit(
+        r'limits   = \{ cpu = "[^"]+", memory = "[^"]+" \}',
+        'limits   = { cpu = "500m", memory = "128Mi" }',
+    )(root)
+
+
+CUSTOMISATIONS = [
+    pytest.param([_fork_with(*WEATHER_ARGS)], id="hostname-on"),
+    pytest.param([_fork_with(*WEATHER_ARGS), _fork_with(*WEATHER_ARGS, "--hostname=")], id="off"),
+    pytest.param([_fork_with(*WEATHER_ARGS, "--node-port=32767")], id="node-port"),
+    pytest.param(
+        [
+            _fork_with(*WEATHER_ARGS),
+            _tfvars_edit(r'^node_address = ".*"$', 'node_address = "k8s-1.lan"'),
+        ],
+        id="node-address",
+    ),
+    pytest.param([_fork_with(*WEATHER_ARGS), _sizing], id="sizing-in-tfvars-only"),
+    pytest.param([_fork_with(*WEATHER_ARGS), _second_service], id="second-service"),
+]
+CUSTOMISATION_TESTS = (
+    "tests/deploy/test_consistency.py",
+    "tests/deploy/test_ownership.py",
+    "tests/deploy/test_tofu.py",
+    "tests/deploy/test_k8s_manifests.py",
+    "tests/deploy/test_argocd.py",
+)
+
+
+@pytest.mark.parametrize("steps", CUSTOMISATIONS)
+def test_customised_fork_passes_the_deploy_tests(clone: Path, steps: list[Customise]) -> None:
+    for step in steps:
+        step(clone)
+    assert_green(run_suite(clone, *CUSTOMISATION_TESTS))
+
+
+@pytest.mark.parametrize(
+    ("metallb_range", "vip"),
+    [("10.20.0.100-10.20.0.120", "10.20.0.110"), ("172.30.8.0/28", "172.30.8.1")],
+    ids=["range", "cidr"],
+)
+def test_fork_gateway_uses_the_lan_addresses_it_is_given(
+    clone: Path, tmp_path: Path, metallb_range: str, vip: str
+) -> None:
+    fork(clone, *WEATHER_ARGS)
+    calls = _setup_sh(clone, tmp_path, "gateway", METALLB_RANGE=metallb_range, INGRESS_VIP=vip)
+    assert calls[0]["args"] == ["enable", f"metallb:{metallb_range}"]
+    service = yaml.safe_load(calls[-1]["stdin"])
+    assert service["metadata"]["annotations"]["metallb.universe.tf/loadBalancerIPs"] == vip
