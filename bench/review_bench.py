@@ -15,7 +15,8 @@ for each, the ratio to the baseline, and whether the >= 200,000 lines/s target h
 ``--git-repo DIR --base REV --head REV`` (repeatable ``--git-repo``) also measures the tree-sitter
 engine against the previous regular-expression engine (``bench/legacy_review``, a copy) on real
 repositories: every reviewed file of ``head`` reviewed whole, and the real ``git diff base head``
-reviewed with the post-image checkout as ``--repo-dir``; target: at most 1.5x the old time.
+reviewed with the post-image checkout as ``--repo-dir``; target: at most 1.5x the old CPU time
+(the two engines take turns, best of ``--repeat`` each; wall time is printed too).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +186,7 @@ _BASELINE_PATTERNS = {
 
 def baseline(diff: bytes) -> int:
     """A seed-like walker: hand-split the diff, every pattern on every added line."""
-    issues = []
+    issues: list[tuple[str, str]] = []
     patterns: list[re.Pattern[str]] = []
     path = ""
     for line in diff.decode("utf-8", errors="replace").split("\n"):
@@ -207,6 +209,19 @@ def best_of(repeat: int, run: Callable[[], int]) -> tuple[float, float, int]:
         wall = min(wall, time.perf_counter() - started_wall)
         cpu = min(cpu, time.process_time() - started_cpu)
     return wall, cpu, result
+
+
+def best_of_interleaved(
+    repeat: int, runs: dict[str, Callable[[], int]]
+) -> dict[str, tuple[float, float, int]]:
+    """``best_of`` for several runs at once, taking turns: on a shared machine a burst of load
+    then slows each of them alike instead of whichever happened to be measured during it."""
+    best = {name: (float("inf"), float("inf"), 0) for name in runs}
+    for _ in range(repeat):
+        for name, run in runs.items():
+            wall, cpu, result = best_of(1, run)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu), result)
+    return best
 
 
 def _git(repo: Path, *args: str) -> bytes:
@@ -255,22 +270,27 @@ def real_repositories(args: argparse.Namespace) -> bool:
                 added = sum(
                     1 for x in diff.split(b"\n") if x.startswith(b"+") and not x.startswith(b"+++")
                 )
-                old_wall, _, old_found = best_of(
-                    args.repeat, lambda d=diff, r=root: pipeline(legacy.review, d, r)
+                timed = best_of_interleaved(
+                    args.repeat,
+                    {
+                        "regex": partial(pipeline, legacy.review, diff, root),
+                        "tree-sitter": partial(pipeline, review, diff, root),
+                    },
                 )
-                new_wall, _, new_found = best_of(
-                    args.repeat, lambda d=diff, r=root: pipeline(review, d, r)
-                )
-                ratio = new_wall / old_wall
+                (old_wall, old_cpu, old_found), (new_wall, new_cpu, new_found) = timed.values()
+                # The target is on CPU time: on a shared machine wall time also counts the time
+                # spent waiting for a core. Both ratios are printed.
+                ratio = new_cpu / old_cpu
                 real_diff = label.startswith("diff")
                 meets = ratio <= TARGET_REAL_RATIO
                 ok = ok and (meets or not real_diff)
                 verdict = f"; target <= {TARGET_REAL_RATIO}x: {'met' if meets else 'NOT met'}"
                 print(
                     f"{repo.parent.name} {label}: {added} added lines, {len(diff) / 1e6:.1f} MB; "
-                    f"regex engine {old_wall:.3f} s ({old_found} findings), tree-sitter "
-                    f"{new_wall:.3f} s ({new_found} findings), ratio {ratio:.2f}x"
-                    + (verdict if real_diff else "")
+                    f"regex engine {old_cpu:.3f} s cpu / {old_wall:.3f} s wall ({old_found} "
+                    f"findings), tree-sitter {new_cpu:.3f} s cpu / {new_wall:.3f} s wall "
+                    f"({new_found} findings), ratio {ratio:.2f}x cpu / "
+                    f"{new_wall / old_wall:.2f}x wall" + (verdict if real_diff else "")
                 )
     return ok
 

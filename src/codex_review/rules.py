@@ -11,11 +11,16 @@ and the word in a comment or a string literal never is. Two checks run in Python
 - ``unless``: a query that silences the match when one of its matches captures the same
   ``@match`` node (``yaml.load`` with ``Loader=SafeLoader``).
 
-``needles`` are plain substrings, one of which occurs in any text the rule can match: a file
-holding none of the needles of any enabled rule is not parsed at all, which keeps a review
-fast. Secret rules (``pattern``) run on the line as written (a key in a comment is leaked all
-the same) and name the secret in group ``secret`` so that reports can redact it. ``names`` are
-the spellings an AGENTS.md directive may use for the rule besides its id.
+Two prefilters keep a review fast without changing what it finds. ``needles`` are plain
+substrings, one of which occurs in any file the rule can match in. ``line`` is a regular
+expression that the finding's line (the first line of ``@match``) matches whenever the query
+matches, written from the query: a ``@match`` whose text must equal ``unwrap`` is an identifier
+token, so its line holds ``unwrap`` followed by no letter, digit or ``_``. A file is parsed only
+when some enabled rule has a needle in it and its ``line`` on an added line; a test checks every
+``line`` against the full engine on the corpus. Secret rules (``pattern``) run on the line as
+written (a key in a comment is leaked all the same) and name the secret in group ``secret`` so
+that reports can redact it. ``names`` are the spellings an AGENTS.md directive may use for the
+rule besides its id.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ class Rule:
     message: str
     queries: Mapping[str, str] = field(default_factory=dict)
     needles: tuple[str, ...] = ()
+    line: str | None = None
     names: tuple[str, ...] = ()
     mentions: str | None = None
     unless: Mapping[str, str] = field(default_factory=dict)
@@ -64,16 +70,27 @@ class Rule:
     origin: str = "built-in"
     regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     mentions_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    line_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern) if self.pattern else None)
         mentions = re.compile(self.mentions) if self.mentions else None
         object.__setattr__(self, "mentions_regex", mentions)
+        # MULTILINE: the engine searches all added lines of a file at once, joined by newlines.
+        line = re.compile(self.line, re.MULTILINE) if self.line else None
+        object.__setattr__(self, "line_regex", line)
 
     @property
     def on_source(self) -> bool:
         """Secret rules read the raw line; syntax rules read the tree."""
         return self.regex is not None
+
+
+def _word(*names: str) -> str:
+    """A ``line`` for a ``@match`` that is one identifier token whose whole text matches one of
+    the regexes ``names``: the lexer takes the longest identifier, so an ASCII letter, digit or
+    ``_`` never follows it. (Nothing is assumed about what precedes it: `1if` is two tokens.)"""
+    return rf"(?:{'|'.join(names)})(?![A-Za-z0-9_])"
 
 
 def _for(languages: tuple[str, ...], query: str) -> dict[str, str]:
@@ -88,12 +105,14 @@ def _logs_password(
     queries: Mapping[str, str],
     message: str = _LOG_MESSAGE,
     names: tuple[str, ...] = (),
+    line: str | None = None,
 ) -> Rule:
     """A call whose arguments (capture ``@args``) mention a password. Its candidate files are
-    found by the word itself, in any case, so the needle and ignore_case belong together."""
+    found by the word itself, in any case, so the needle and ignore_case belong together;
+    ``line`` (the called name) is None where any name can match (``slog.Anything``)."""
     return Rule(
         rule_id, SECURITY, ERROR, message, queries, _SENSITIVE_NEEDLES,
-        names=names, mentions=SENSITIVE, ignore_case=True,
+        line=line, names=names, mentions=SENSITIVE, ignore_case=True,
     )  # fmt: skip
 
 
@@ -128,11 +147,12 @@ def _rust_macro(names: str, *, args: bool = False) -> dict[str, str]:
 RUST: tuple[Rule, ...] = (
     Rule("rust-unwrap", BEST, WARNING,
          "Consider using proper error handling instead of unwrap()",
-         _rust_method("unwrap", no_arguments=True), ("unwrap",),
+         _rust_method("unwrap", no_arguments=True), ("unwrap",), line=_word("unwrap"),
          names=("unwrap()", "unwrap", ".unwrap()")),
     Rule("rust-println", BEST, INFO,
          "Prefer logging over println! for production code",
-         _rust_macro("println"), ("println",), names=("println!", "println")),
+         _rust_macro("println"), ("println",), line=_word("println"),
+         names=("println!", "println")),
     Rule("rust-vec-new-push", BEST, INFO,
          "Use Vec::with_capacity() when size is known",
          {"rust": """
@@ -141,24 +161,26 @@ RUST: tuple[Rule, ...] = (
         name: (identifier) @new) arguments: (arguments) @empty)
     field: (field_identifier) @match)
   (#eq? @type "Vec") (#eq? @new "new") (#match? @empty "^\\\\(\\\\s*\\\\)$") (#eq? @match "push"))
-"""}, ("push",), names=("Vec::new().push(", "Vec::new().push()")),
+"""}, ("push",), line=_word("push"), names=("Vec::new().push(", "Vec::new().push()")),
     Rule("rust-clone", BEST, INFO,
          "Avoid unnecessary clones, consider references",
-         _rust_method("clone", no_arguments=True), ("clone",),
+         _rust_method("clone", no_arguments=True), ("clone",), line=_word("clone"),
          names=(".clone()", "clone()", "clone")),
     Rule("rust-panic", BUGS, WARNING,
          "Avoid panic! in production code, use Result<T, E>",
-         _rust_macro("panic"), ("panic",), names=("panic!", "panic")),
+         _rust_macro("panic"), ("panic",), line=_word("panic"), names=("panic!", "panic")),
     Rule("rust-expect", BUGS, WARNING,
          "Replace expect() with proper error handling",
-         _rust_method("expect", no_arguments=False), ("expect",),
+         _rust_method("expect", no_arguments=False), ("expect",), line=_word("expect"),
          names=("expect()", "expect(", ".expect()", "expect")),
     Rule("rust-unsafe", BUGS, WARNING,
          "Unsafe block detected - ensure it's necessary and safe",
-         {"rust": '("unsafe" @match)'}, ("unsafe",), names=("unsafe",)),
-    _logs_password("rust-println-password", _rust_macro("e?println", args=True)),
+         {"rust": '("unsafe" @match)'}, ("unsafe",), line="unsafe", names=("unsafe",)),
+    _logs_password("rust-println-password", _rust_macro("e?println", args=True),
+                   line=_word("e?println")),
     _logs_password("rust-dbg-password", _rust_macro("dbg", args=True),
-                   message="Don't include passwords in debug output", names=("dbg!", "dbg")),
+                   message="Don't include passwords in debug output", names=("dbg!", "dbg"),
+                   line=_word("dbg")),
 )  # fmt: skip
 
 
@@ -176,6 +198,7 @@ GO: tuple[Rule, ...] = (
     Rule("go-fmt-print", BEST, INFO,
          "Use logging instead of fmt.Print",
          {"go": _go_call("fmt", "Print|Printf|Println")}, ("Print",),
+         line=_word("Print|Printf|Println"),
          names=("fmt.Print", "fmt.Println", "fmt.Printf")),
     Rule("go-defer-unchecked", BUGS, WARNING,
          "Check for errors before defer: the error returned by this deferred call is dropped",
@@ -183,7 +206,8 @@ GO: tuple[Rule, ...] = (
 (defer_statement (call_expression function: (selector_expression field: (field_identifier) @match)
     arguments: (argument_list) @args)
   (#match? @match "^(?:Close|Flush|Sync|Commit)$") (#match? @args {_NO_ARGUMENTS}))
-"""}, ("Close", "Flush", "Sync", "Commit"), names=("defer", "defer Close()")),
+"""}, ("Close", "Flush", "Sync", "Commit"), line=_word("Close|Flush|Sync|Commit"),
+         names=("defer", "defer Close()")),
     # Formerly a text pattern spelling fmt.Print in lower case, as no Go function is named.
     _logs_password("go-password-format", {"go": "".join((
         _go_call("fmt", "Print(?:f|ln)?|[SF]print(?:f|ln)?|Errorf", args=True),
@@ -194,19 +218,19 @@ GO: tuple[Rule, ...] = (
     Rule("go-panic", BUGS, WARNING,
          "Avoid panic in production code, return an error",
          {"go": '(call_expression function: (identifier) @match (#eq? @match "panic"))'},
-         ("panic",), names=("panic()", "panic(")),
+         ("panic",), line=_word("panic"), names=("panic()", "panic(")),
     Rule("go-insecure-tls", SECURITY, ERROR,
          "InsecureSkipVerify: true disables TLS certificate verification",
          {"go": """
 (keyed_element . (literal_element (identifier) @match) . (literal_element (true))
   (#eq? @match "InsecureSkipVerify"))
-"""}, ("InsecureSkipVerify",), names=("InsecureSkipVerify",)),
+"""}, ("InsecureSkipVerify",), line=_word("InsecureSkipVerify"), names=("InsecureSkipVerify",)),
     Rule("go-blank-error", BUGS, INFO,
          "A returned value (usually an error) is discarded with _ =",
          {"go": """
 (assignment_statement left: (expression_list . (identifier) @match .)
   right: (expression_list . (call_expression) .) (#eq? @match "_"))
-"""}, ("_",), names=("_ =", "blank error"), enabled=False),
+"""}, ("_",), line=_word("_"), names=("_ =", "blank error"), enabled=False),
 )  # fmt: skip
 
 
@@ -233,20 +257,28 @@ _MUTABLE = """[(list) (dictionary) (set) (list_comprehension) (dictionary_compre
   (call function: (identifier) @constructor (#any-of? @constructor "list" "dict" "set"
     "bytearray"))]"""
 
+# The value of a default parameter starts right after `=` and whitespace, or, when the `=` ends
+# an earlier line (inside the parentheses, after a comment or a backslash), after indentation.
+# Whitespace as the grammar's extras spell it: Unicode spaces, U+200B, U+2060, U+FEFF.
+_DEFAULT_VALUE_LINE = r"(?:^|=)[\s\u200b\u2060\ufeff]*(?:[\[{]|list|dict|set|bytearray)"
+_PY_LOG_LEVELS = "debug|info|warning|error|critical|exception"
+
 PYTHON: tuple[Rule, ...] = (
     Rule("py-print", BEST, INFO,
          "Prefer logging over print() for production code",
-         {"python": _py_call("print")}, ("print",), names=("print()", "print")),
+         {"python": _py_call("print")}, ("print",), line=_word("print"),
+         names=("print()", "print")),
     Rule("py-breakpoint", BUGS, ERROR,
          "Remove the debugger breakpoint before merging",
          {"python": f"""
 (call function: (identifier) @match arguments: (argument_list) @args
   (#eq? @match "breakpoint") (#match? @args {_NO_ARGUMENTS}))
 {_py_method("i?pdb", "set_trace")}"""}, ("breakpoint", "set_trace"),
+         line=_word("breakpoint", "set_trace"),
          names=("breakpoint()", "pdb.set_trace()")),
     Rule("py-bare-except", BUGS, WARNING,
          "Bare except: also catches SystemExit and KeyboardInterrupt; catch Exception or narrower",
-         {"python": '(except_clause . "except" @match . ":")'}, ("except",),
+         {"python": '(except_clause . "except" @match . ":")'}, ("except",), line="except",
          names=("except:", "bare except")),
     # Any parameter of any parameter list, however many lines the signature spans.
     Rule("py-mutable-default", BUGS, WARNING,
@@ -254,23 +286,26 @@ PYTHON: tuple[Rule, ...] = (
          {"python": f"""
 (default_parameter value: {_MUTABLE} @match)
 (typed_default_parameter value: {_MUTABLE} @match)
-"""}, ("[", "{", "list", "dict", "set", "bytearray"), names=("mutable default",)),
+"""}, ("[", "{", "list", "dict", "set", "bytearray"), line=_DEFAULT_VALUE_LINE,
+         names=("mutable default",)),
     Rule("py-eval", SECURITY, ERROR,
          "eval()/exec() run arbitrary code; parse the input instead",
-         {"python": _py_call("eval|exec")}, ("eval", "exec"),
+         {"python": _py_call("eval|exec")}, ("eval", "exec"), line=_word("eval", "exec"),
          names=("eval()", "exec()", "eval", "exec")),
     Rule("py-shell-true", SECURITY, WARNING,
          "subprocess with shell=True is open to shell injection; pass an argument list",
          {"python": '(keyword_argument name: (identifier) @match value: (true) '
-                    '(#eq? @match "shell"))'}, ("shell",), names=("shell=True",)),
+                    '(#eq? @match "shell"))'}, ("shell",), line=_word("shell"),
+         names=("shell=True",)),
     Rule("py-pickle", SECURITY, WARNING,
          "pickle runs code while loading; never unpickle untrusted data",
          {"python": _py_method("c?[pP]ickle|dill", "loads?")}, ("ickle", "dill"),
+         line=_word("loads?"),
          names=("pickle.load()", "pickle.loads()", "pickle")),
     # A safe Loader silences it only as an argument, never as text inside a string.
     Rule("py-yaml-load", SECURITY, WARNING,
          "yaml.load() without a safe Loader can construct arbitrary objects; use yaml.safe_load()",
-         {"python": _py_method("yaml", "load")}, ("yaml",),
+         {"python": _py_method("yaml", "load")}, ("yaml",), line=_word("load"),
          unless={"python": """
 (call function: (attribute attribute: (identifier) @match)
   arguments: (argument_list (keyword_argument name: (identifier) @name value: (_) @loader))
@@ -282,9 +317,10 @@ PYTHON: tuple[Rule, ...] = (
     Rule("py-tls-verify-off", SECURITY, ERROR,
          "verify=False disables TLS certificate verification",
          {"python": '(keyword_argument name: (identifier) @match value: (false) '
-                    '(#eq? @match "verify"))'}, ("verify",), names=("verify=False",)),
+                    '(#eq? @match "verify"))'}, ("verify",), line=_word("verify"),
+         names=("verify=False",)),
     _logs_password("py-print-password", {"python": _py_call("print", args=True) + _py_method(
-        "log|logger|logging", "debug|info|warning|error|critical|exception", args=True)}),
+        "log|logger|logging", _PY_LOG_LEVELS, args=True)}, line=_word("print", _PY_LOG_LEVELS)),
 )  # fmt: skip
 
 
@@ -313,29 +349,33 @@ JAVASCRIPT: tuple[Rule, ...] = (
     Rule("js-console-log", BEST, INFO,
          "Remove console.log debugging output or use a logger",
          _for(_JS, _js_member_call("console", "log|debug|trace|dir")), ("console",),
+         line=_word("log|debug|trace|dir"),
          names=("console.log", "console.log()", "console")),
     Rule("js-debugger", BUGS, ERROR,
          "Remove the debugger statement before merging",
-         _for(_JS, "(debugger_statement) @match"), ("debugger",), names=("debugger",)),
+         _for(_JS, "(debugger_statement) @match"), ("debugger",), line="debugger",
+         names=("debugger",)),
     Rule("js-eval", SECURITY, ERROR,
          "eval()/new Function() run arbitrary code",
          _for(_JS, """
 (call_expression function: (identifier) @match (#eq? @match "eval"))
 (new_expression constructor: (identifier) @match (#eq? @match "Function"))
-"""), ("eval", "Function"), names=("eval()", "eval", "new Function()")),
+"""), ("eval", "Function"), line=_word("eval", "Function"),
+         names=("eval()", "eval", "new Function()")),
     Rule("js-inner-html", SECURITY, WARNING,
          "Writing HTML from data enables XSS; use textContent or a sanitiser",
          {"javascript": _INNER_HTML + """
 (jsx_attribute (property_identifier) @match (#eq? @match "dangerouslySetInnerHTML"))
 """, "typescript": _INNER_HTML}, ("HTML", "document"),
+         line=_word("innerHTML|outerHTML|dangerouslySetInnerHTML", "write|writeln"),
          names=("innerHTML", "dangerouslySetInnerHTML", "document.write")),
     Rule("js-var", BEST, INFO,
          "Use let or const instead of var",
          _for(_JS, '(variable_declaration "var" @match)\n(for_in_statement kind: "var" @match)'),
-         ("var",), names=("var",)),
+         ("var",), line="var", names=("var",)),
     Rule("js-loose-equality", BUGS, INFO,
          "Use === and !== to avoid type coercion",
-         _for(_JS, '(binary_expression operator: ["==" "!="] @match)'), ("==", "!="),
+         _for(_JS, '(binary_expression operator: ["==" "!="] @match)'), ("==", "!="), line="[=!]=",
          names=("==", "loose equality"), enabled=False),
     _logs_password("js-console-password",
                    _for(_JS, _js_member_call("console", "[A-Za-z_$][\\\\w$]*", args=True))),
@@ -346,11 +386,12 @@ TYPESCRIPT: tuple[Rule, ...] = (
     Rule("ts-any", BEST, INFO,
          "Avoid any; use a precise type or unknown",
          {"typescript": '((predefined_type) @match (#eq? @match "any"))'}, ("any",),
+         line=_word("any"),
          names=("any", ": any", "as any")),
     Rule("ts-non-null-assertion", BUGS, INFO,
          "Non-null assertion (!) hides a possible undefined; narrow the type instead",
          {"typescript": '(member_expression object: (non_null_expression "!" @match))'},
-         ("!",), names=("non-null assertion", "!."), enabled=False),
+         ("!",), line="!", names=("non-null assertion", "!."), enabled=False),
 )  # fmt: skip
 
 
@@ -367,13 +408,14 @@ def _java_print(*, args: bool = False) -> str:
 JAVA: tuple[Rule, ...] = (
     Rule("java-system-out", BEST, INFO,
          "Use a logger instead of System.out/System.err",
-         {"java": _java_print()}, ("System",), names=("System.out.println", "System.out")),
+         {"java": _java_print()}, ("System",), line=_word("print[A-Za-z0-9_]*"),
+         names=("System.out.println", "System.out")),
     Rule("java-print-stack-trace", BEST, WARNING,
          "printStackTrace() bypasses logging; log the exception instead",
          {"java": f"""
 (method_invocation name: (identifier) @match arguments: (argument_list) @args
   (#eq? @match "printStackTrace") (#match? @args {_NO_ARGUMENTS}))
-"""}, ("printStackTrace",), names=("printStackTrace()",)),
+"""}, ("printStackTrace",), line=_word("printStackTrace"), names=("printStackTrace()",)),
     _logs_password("java-log-password", {"java": _java_print(args=True) + """
 (method_invocation object: (identifier) @logger name: (identifier) @match
   arguments: (argument_list) @args (#any-of? @logger "log" "logger" "LOG" "LOGGER"))
@@ -393,14 +435,15 @@ def _c_call(names: str) -> dict[str, str]:
 C_FAMILY: tuple[Rule, ...] = (
     Rule("c-gets", SECURITY, ERROR,
          "gets() cannot bound its input; use fgets()",
-         _c_call("gets"), ("gets",), names=("gets()",)),
+         _c_call("gets"), ("gets",), line=_word("gets"), names=("gets()",)),
     Rule("c-unbounded-copy", SECURITY, WARNING,
          "Unbounded string copy; use a length-checked variant (snprintf, strncpy, strlcpy)",
          _c_call("strcpy|strcat|sprintf|vsprintf"), ("strcpy", "strcat", "sprintf"),
+         line=_word("strcpy|strcat|sprintf|vsprintf"),
          names=("strcpy()", "strcat()", "sprintf()")),
     Rule("c-system", SECURITY, WARNING,
          "system() runs a shell; avoid it with untrusted input",
-         _c_call("system"), ("system",), names=("system()",)),
+         _c_call("system"), ("system",), line=_word("system"), names=("system()",)),
 )  # fmt: skip
 
 
@@ -417,9 +460,11 @@ CSHARP: tuple[Rule, ...] = (
     Rule("cs-console-write", BEST, INFO,
          "Use ILogger instead of Console.Write",
          {"csharp": _cs_call("Console", "Write|WriteLine")}, ("Console",),
+         line=_word("Write|WriteLine"),
          names=("Console.WriteLine", "Console.Write")),
     _logs_password("cs-log-password", {"csharp": _cs_call("Console", "Write|WriteLine", args=True)
-                   + _cs_call("_?[lL]ogger", "Log[A-Za-z]*", args=True)}),
+                   + _cs_call("_?[lL]ogger", "Log[A-Za-z]*", args=True)},
+                   line=_word("Write|WriteLine", "Log[A-Za-z]*")),
 )  # fmt: skip
 
 # Ruby: a debugger is a call (binding.pry) or a bare statement (byebug); `def debugger`,
@@ -437,7 +482,8 @@ RUBY: tuple[Rule, ...] = (
 (unless_modifier body: (identifier) @match (#any-of? @match "byebug" "debugger"))
 """ + "".join(f'({parent} (identifier) @match (#any-of? @match "byebug" "debugger"))\n'
               for parent in _RUBY_STATEMENT_PARENTS)},
-         ("binding", "byebug", "debugger"), names=("binding.pry", "byebug")),
+         ("binding", "byebug", "debugger"), line=_word("pry|irb|byebug|debugger"),
+         names=("binding.pry", "byebug")),
     Rule("rb-eval", SECURITY, ERROR,
          "eval runs arbitrary code",
          {"ruby": """
@@ -445,7 +491,7 @@ RUBY: tuple[Rule, ...] = (
   (#any-of? @match "eval" "instance_eval" "class_eval"))
 (call method: (identifier) @match block: (_)
   (#any-of? @match "eval" "instance_eval" "class_eval"))
-"""}, ("eval",), names=("eval",)),
+"""}, ("eval",), line=_word("eval|instance_eval|class_eval"), names=("eval",)),
 )  # fmt: skip
 
 PHP: tuple[Rule, ...] = (
@@ -453,11 +499,12 @@ PHP: tuple[Rule, ...] = (
          "Remove var_dump()/print_r() debugging output",
          {"php": '(function_call_expression function: (name) @match '
                  '(#any-of? @match "var_dump" "print_r"))'}, ("var_dump", "print_r"),
+         line=_word("var_dump|print_r"),
          names=("var_dump()", "print_r()")),
     Rule("php-eval", SECURITY, ERROR,
          "eval() runs arbitrary code",
          {"php": '(function_call_expression function: (name) @match (#eq? @match "eval"))'},
-         ("eval",), names=("eval()",)),
+         ("eval",), line=_word("eval"), names=("eval()",)),
 )  # fmt: skip
 
 

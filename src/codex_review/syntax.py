@@ -10,7 +10,7 @@ around and inside them, and rules match those nodes like any other (see docs/rev
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -50,17 +50,24 @@ def parse(data: bytes, language: Language, seconds: float = PARSE_SECONDS) -> Pa
     def cancel(_offset: int, _has_error: bool) -> bool:
         return time.monotonic() > deadline
 
-    parser = Parser(language.grammar)
+    parser = _parser(language)
     try:
         tree: Tree | None = parser.parse(read, progress_callback=cancel)
     except ValueError:  # what py-tree-sitter raises when the callback cancels the parse
         tree = None
     if tree is None:
+        parser.reset()  # a cancelled parse would otherwise be resumed by the next one
         return Parsed(None, f"parsing took longer than {seconds:g} s, stopped")
     # Only the progress callback can stop a parse, and only a callback-read parse has one; the
     # tree then holds no text, which query predicates need. Parsing the bytes again with the
     # finished tree as the old tree reuses all of it (about 5% of the first parse).
     return Parsed(parser.parse(data, old_tree=tree))
+
+
+@lru_cache(maxsize=32)
+def _parser(language: Language) -> Parser:
+    """One parser per language for the process: a parser is reusable from one text to the next."""
+    return Parser(language.grammar)
 
 
 # A hunk alone is often not a whole program: Go statements outside a function, PHP without
@@ -124,34 +131,18 @@ def check_query(language: Language, query: str) -> None:
 @dataclass(frozen=True)
 class _Compiled:
     query: Query
-    rule_of_pattern: tuple[int, ...]
-    unless: dict[int, Query]
+    unless: Query | None
 
 
-@lru_cache(maxsize=64)
-def _compile(language: Language, sources: tuple[str, ...], unless: tuple[str, ...]) -> _Compiled:
-    """One query holding every rule's patterns, so the tree is walked once for all rules;
-    ``rule_of_pattern`` maps each pattern back to the index of the rule it came from."""
-    query = Query(language.grammar, "\n".join(sources))
-    starts: list[int] = []
-    offset = 0
-    for source in sources:
-        starts.append(offset)
-        offset += len(source.encode()) + 1
-    rule_of_pattern = tuple(
-        max(index for index, first in enumerate(starts) if first <= query.start_byte_for_pattern(p))
-        for p in range(query.pattern_count)
+@lru_cache(maxsize=512)
+def _compiled(language: Language, rule: Rule) -> _Compiled:
+    """A rule's queries for a language, compiled the first time a file needs them: compiling
+    takes 3-200 ms a rule, and most reviews need few of the rules."""
+    unless = rule.unless.get(language.name)
+    return _Compiled(
+        Query(language.grammar, rule.queries[language.name]),
+        Query(language.grammar, unless) if unless else None,
     )
-    unless_queries = {
-        index: Query(language.grammar, source) for index, source in enumerate(unless) if source
-    }
-    return _Compiled(query, rule_of_pattern, unless_queries)
-
-
-def _compiled(language: Language, rules: Sequence[Rule]) -> _Compiled:
-    name = language.name
-    sources = tuple(rule.queries[name] for rule in rules)
-    return _compile(language, sources, tuple(rule.unless.get(name, "") for rule in rules))
 
 
 def _text_without_comments(node: Node, comments: frozenset[str]) -> str:
@@ -169,38 +160,79 @@ def _silenced_by_unless(unless: Query, tree: Tree, node: Node) -> bool:
     return any(node in captures.get(_MATCH, ()) for _, captures in cursor.matches(tree.root_node))
 
 
+# Rows of one rule at most this far apart are matched by one query walk over the rows between
+# (and filtered): a walk costs about as much as descending to a row from the root some 20 times.
+_GAP = 16
+
+
+def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted rows as inclusive spans, joining rows at most ``_GAP`` apart."""
+    spans: list[tuple[int, int]] = []
+    for row in rows:
+        if spans and row - spans[-1][1] <= _GAP:
+            spans[-1] = (spans[-1][0], row)
+        else:
+            spans.append((row, row))
+    return spans
+
+
 def match_rules(
     tree: Tree,
     language: Language,
-    rules: Sequence[Rule],
-    lines: Iterable[tuple[int, int]],
+    wanted: Sequence[tuple[Rule, Sequence[int]]],
 ) -> list[tuple[int, Rule]]:
-    """(0-based row, rule) for every match whose ``@match`` node starts on one of the rows
-    ``[first, last]`` of ``lines``; each row and rule once."""
-    if not rules:
-        return []
-    compiled = _compiled(language, rules)
+    """(0-based row, rule) for every match of a rule whose ``@match`` node starts on one of that
+    rule's (sorted) rows; each row and rule once, in row and then ``wanted`` order."""
     found: dict[tuple[int, int], None] = {}
-    for first, last in lines:
+    for index, (rule, rows) in enumerate(wanted):
+        compiled = _compiled(language, rule)
         cursor = QueryCursor(compiled.query)
-        cursor.set_point_range((first, 0), (last + 1, 0))
-        for pattern, captures in cursor.matches(tree.root_node):
-            index = compiled.rule_of_pattern[pattern]
-            rule = rules[index]
-            for node in captures.get(_MATCH, ()):
+        allowed = frozenset(rows)
+        for first, last in _spans(rows):
+            cursor.set_point_range((first, 0), (last + 1, 0))
+            for node, captures in _matched_nodes(cursor, tree, with_args=rule.mentions is not None):
                 row = node.start_point.row
-                if not first <= row <= last or (row, index) in found:
-                    continue
-                if rule.mentions_regex is not None:
-                    arguments = captures.get(_ARGS, [node])
-                    text = " ".join(_text_without_comments(a, language.comments) for a in arguments)
-                    if not rule.mentions_regex.search(text):
-                        continue
-                unless = compiled.unless.get(index)
-                if unless is not None and _silenced_by_unless(unless, tree, node):
-                    continue
-                found[(row, index)] = None
-    return sorted(((row, rules[index]) for row, index in found), key=lambda hit: hit[0])
+                if (
+                    row in allowed
+                    and (row, index) not in found
+                    and _holds(
+                        rule, compiled, tree=tree, language=language, node=node, captures=captures
+                    )
+                ):
+                    found[(row, index)] = None
+    return [(row, wanted[index][0]) for row, index in sorted(found)]
+
+
+def _matched_nodes(
+    cursor: QueryCursor, tree: Tree, *, with_args: bool
+) -> list[tuple[Node, dict[str, list[Node]]]]:
+    """Every ``@match`` node of the cursor's walk, with the captures of its match when the rule
+    needs its ``@args``; otherwise from one captures() call, which builds far fewer objects."""
+    if with_args:
+        return [
+            (node, captures)
+            for _, captures in cursor.matches(tree.root_node)
+            for node in captures.get(_MATCH, ())
+        ]
+    return [(node, {}) for node in cursor.captures(tree.root_node).get(_MATCH, ())]
+
+
+def _holds(
+    rule: Rule,
+    compiled: _Compiled,
+    *,
+    tree: Tree,
+    language: Language,
+    node: Node,
+    captures: dict[str, list[Node]],
+) -> bool:
+    """Whether a match of the rule's query is a finding: its ``mentions`` and ``unless``."""
+    if rule.mentions_regex is not None:
+        arguments = captures.get(_ARGS, [node])
+        text = " ".join(_text_without_comments(a, language.comments) for a in arguments)
+        if not rule.mentions_regex.search(text):
+            return False
+    return compiled.unless is None or not _silenced_by_unless(compiled.unless, tree, node)
 
 
 def in_comment(tree: Tree, language: Language, row: int, column: int) -> bool:
