@@ -124,6 +124,14 @@ def shared_environment_copy(destination: Path) -> Path:
     and uv.lock and run `uv sync` from the copy, installing the copy's project into the shared
     .venv. Those two files get this checkout's times, so `make` sees the environment current.
     """
+    stamp = ROOT / ".venv" / ".synced"
+    if not stamp.exists() or any(
+        stamp.stat().st_mtime_ns < (ROOT / name).stat().st_mtime_ns
+        for name in ("pyproject.toml", "uv.lock")
+    ):
+        # The copy's `make` would then sync this checkout's .venv from the copy, leaving it
+        # pointing at a temporary directory.
+        pytest.fail(".venv is older than pyproject.toml or uv.lock: run `make test` to sync it")
     root = copy_repository(destination)
     for name in ("pyproject.toml", "uv.lock"):
         stat = (ROOT / name).stat()
