@@ -162,7 +162,21 @@ class _Publisher:
         if self.outputs.review_event == "request-changes" and not plan.errors:
             for review in self.client.iter_reviews(repository, number):
                 if review.author == self.login and review.state == "CHANGES_REQUESTED":
-                    self.client.dismiss_review(repository, number, review.id, DISMISS_MESSAGE)
+                    self._dismiss(review.id)
+
+    def _dismiss(self, review_id: int) -> None:
+        """Dismiss the bot's earlier "changes requested" review. A branch protection rule may
+        restrict who dismisses reviews (403) and GitHub refuses a review that is no longer
+        dismissable (422): the run goes on and says so, since the new review stands anyway."""
+        try:
+            self.client.dismiss_review(
+                self.target.repository, self.target.number, review_id, DISMISS_MESSAGE
+            )
+        except (GitHubForbiddenError, GitHubValidationError) as error:
+            self.delivered.notes.append(
+                f"the earlier changes-requested review {review_id} could not be dismissed "
+                f"({error}); dismiss it by hand"
+            )
 
     def check_run(self, notes: list[str], now: str, details_url: str | None) -> None:
         run = check_run(

@@ -170,12 +170,14 @@ class FakeGitHub:
     ``installation_token``: GITHUB_TOKEN, which writes as github-actions[bot] and may not read
     /user; False: a person's token, which /user names and which may not create check runs.
     ``read_only`` is the
-    token of a pull request from a fork. ``violations`` lists every request that does not
+    token of a pull request from a fork. ``dismissals_refused``: a branch protection rule that
+    restricts who may dismiss reviews. ``violations`` lists every request that does not
     conform to GitHub's REST description (each also answered 422, as GitHub would)."""
 
     url: str = ""
     installation_token: bool = True
     read_only: bool = False
+    dismissals_refused: bool = False
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     statuses: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
@@ -512,6 +514,8 @@ def _update_review_comment(
 def _dismiss_review(fake: FakeGitHub, match: re.Match[str], query: Any, body: Any) -> Response:
     for review in fake.reviews:
         if review["id"] == int(match.group(2)):
+            if fake.dismissals_refused:
+                return 403, {"message": "Resource not accessible by integration"}, {}
             if review["state"] not in {"CHANGES_REQUESTED", "APPROVED"}:
                 return 422, {"message": "Can not dismiss a commented pull request review"}, {}
             review["state"] = "DISMISSED"

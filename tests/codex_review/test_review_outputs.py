@@ -305,6 +305,19 @@ def test_request_changes_on_errors_is_dismissed_once_the_errors_are_gone(
     assert [r["state"] for r in github.reviews] == ["DISMISSED", "COMMENTED"]
 
 
+def test_a_refused_dismissal_is_reported_and_the_run_still_succeeds(
+    pull: PullRequest, github: FakeGitHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    setting = {"CODEX_REVIEW_REVIEW_EVENT": "request-changes"}
+    assert pull.review(pull.push(_source(LEAK)), setting) == 0
+    github.dismissals_refused = True
+
+    assert pull.review(pull.push(_source(*_unwraps("a"))), setting) == 0
+
+    assert [r["state"] for r in github.reviews] == ["CHANGES_REQUESTED", "COMMENTED"]
+    assert "could not be dismissed" in capsys.readouterr().err
+
+
 def test_outputs_set_in_agents_md_are_applied_and_the_workflow_wins(
     pull: PullRequest, github: FakeGitHub, git_repo: GitRepo
 ) -> None:
