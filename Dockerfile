@@ -93,8 +93,9 @@ ARG REVISION=unknown
 ARG SOURCE=unknown
 
 # The project's bytecode, and that of the few standard modules only the project imports
-# (decimal is imported on the first large F(n)).
-RUN /app/.venv/bin/python -c "import argo_python.__main__, argo_python.server, decimal"
+# (decimal is imported on the first large F(n), openapi on the first /openapi.json).
+RUN /app/.venv/bin/python -c \
+    "import argo_python.__main__, argo_python.server, argo_python.openapi, decimal"
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

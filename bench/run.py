@@ -8,7 +8,10 @@ p99 with a single connection and no other load. The server is pinned to one core
 other; rounds are interleaved (ours, baseline, ours, ...) and the median of the rounds is
 reported.
 
-Usage: python bench/run.py [--rounds 3] [--duration 5] [--json out.json]
+With --starts N, only the time to the first 200 is measured, N interleaved starts of each server
+(median and minimum): start-up varies more than the rest from one start to the next.
+
+Usage: python bench/run.py [--rounds 3] [--duration 5] [--json out.json] [--starts N]
 """
 
 from __future__ import annotations
@@ -290,12 +293,44 @@ def target_line(label: str, value: float, op: str, target: float) -> str:
     return f"target {label.format(f'{target:g}'):46} {value:9.2f}  {'met' if met else 'MISSED'}"
 
 
+def startup_report(starts: int) -> list[str]:
+    """Milliseconds from exec to the first 200, `starts` interleaved starts per server."""
+    ready: dict[str, list[float]] = {c.name: [] for c in CANDIDATES}
+    for _ in range(starts):
+        for candidate in CANDIDATES:
+            running = start(candidate)
+            ready[candidate.name].append(running.ready_ms)
+            running.proc.kill()  # no drain to wait for: only the start is measured
+            running.proc.wait()
+    lines = [
+        f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}; {starts} interleaved starts each, load average "
+        f"{os.getloadavg()[0]:.1f}",
+        f"{'ready after start (ms)':34} {'median':>8} {'min':>8}",
+    ]
+    for name, values in ready.items():
+        lines.append(f"{name:34} {statistics.median(values):8.1f} {min(values):8.1f}")
+    lines.append(
+        target_line("ready <= {} ms", statistics.median(ready[OURS]), "<=", _target("ready_ms"))
+    )
+    return lines
+
+
+def _target(metric: str) -> float:
+    return next(target for _, key, _, target in TARGETS if key == metric)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--json", type=Path, help="also write the medians as JSON here")
+    parser.add_argument("--starts", type=int, help="measure only the first 200, N starts each")
     args = parser.parse_args()
+    if args.starts:
+        make_runtime_venv()
+        print("\n".join(startup_report(args.starts)))
+        return
     if not shutil.which("wrk"):
         raise SystemExit("bench: wrk is missing; install it with: apt-get install wrk")
     if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]

@@ -11,16 +11,20 @@ against that same table. Nothing here knows about sockets or signals (see server
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from time import perf_counter
-from typing import Any
 
-from argo_python import openapi
 from argo_python.config import Settings
 from argo_python.fibonacci import fibonacci_text
 from argo_python.http import Response, error, json_response
 from argo_python.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from argo_python.metrics import RequestMetrics
+
+TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Messages = tuple[dict[str, Any], dict[str, Any]]
 
 access_log = logging.getLogger("argo_python.access")
 log = logging.getLogger("argo_python")
@@ -55,9 +59,6 @@ class Deferred:
         self.status = 200
 
 
-Messages = tuple[dict[str, Any], dict[str, Any]]
-
-
 class App:
     """The handler the engine calls once per request, with the raw path and query bytes."""
 
@@ -74,14 +75,14 @@ class App:
         )
         self._max_n_digits = len(str(settings.fib_max_n))
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
-        document = json_response(200, openapi.document(settings))
+        self._document: Response | None = None
         # Fixed paths are their own route templates; constant answers are built once, here.
         self._static: dict[str, Callable[[bytes], Response | Deferred]] = {
             "/hello": lambda _query: hello,
             "/healthz": lambda _query: _HEALTHY,
             "/readyz": self._readiness,
             "/metrics": self._metrics,
-            "/openapi.json": lambda _query: document,
+            "/openapi.json": self._openapi,
         }
 
     def __call__(
@@ -163,6 +164,14 @@ class App:
 
     def _readiness(self, _query: bytes) -> Response:
         return _DRAINING if self.draining else _READY
+
+    def _openapi(self, _query: bytes) -> Response:
+        # Built on the first request rather than at start: only tools ask for it.
+        if self._document is None:
+            from argo_python import openapi  # noqa: PLC0415
+
+            self._document = json_response(200, openapi.document(self.settings))
+        return self._document
 
     def _metrics(self, _query: bytes) -> Response:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)

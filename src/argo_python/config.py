@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from typing import NamedTuple, TypeVar
 
-T = TypeVar("T")
+TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # Above this F(n) has over 20,000 digits; computing and printing it would block the event loop
@@ -20,9 +23,11 @@ class ConfigError(ValueError):
     """A variable holds a value the service does not accept; the message names both."""
 
 
-class Settings(NamedTuple):
-    """Immutable, compared by value. A NamedTuple rather than a dataclass: the dataclasses
-    module imports inspect, about 2 MiB of the service's memory."""
+class Settings:
+    """Immutable, compared by value. A plain class: a dataclass would import inspect (about
+    2 MiB of the service's memory) and a typing.NamedTuple typing itself, which is a tenth of
+    the start-up imports (bench/RESULTS.md, "Start-up imports"). The class attributes are the
+    defaults."""
 
     host: str = "0.0.0.0"  # noqa: S104 - a container must listen on every interface
     port: int = 8080
@@ -32,6 +37,42 @@ class Settings(NamedTuple):
     access_log: bool = False
     shutdown_drain_seconds: float = 3.0
     shutdown_timeout_seconds: float = 10.0
+
+    def __init__(  # the defaults are the class attributes above, read as the class is made
+        self,
+        *,
+        host: str = host,
+        port: int = port,
+        service_name: str = service_name,
+        fib_max_n: int = fib_max_n,
+        log_level: str = log_level,
+        access_log: bool = access_log,
+        shutdown_drain_seconds: float = shutdown_drain_seconds,
+        shutdown_timeout_seconds: float = shutdown_timeout_seconds,
+    ) -> None:
+        self.__dict__.update(
+            host=host,
+            port=port,
+            service_name=service_name,
+            fib_max_n=fib_max_n,
+            log_level=log_level,
+            access_log=access_log,
+            shutdown_drain_seconds=shutdown_drain_seconds,
+            shutdown_timeout_seconds=shutdown_timeout_seconds,
+        )
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"settings are read once at start-up; {name} cannot change")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(vars(self).values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"Settings({fields})"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

@@ -16,22 +16,26 @@ loudly when either changes). Why, and what it buys (bench/RESULTS.md, "Lean serv
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import sys
 import threading
-from collections.abc import Callable
-from queue import SimpleQueue
-from types import ModuleType
-from typing import Any
+from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and its imports
+from importlib.machinery import PathFinder
+
+# typing is for the type checker only: importing it at run time costs start-up time (about a
+# tenth of the service's imports, bench/RESULTS.md, "Start-up imports").
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
+
+    # The ASGI messages the handler passes to `send`. The handler returns them, or, for work
+    # too slow for the thread that serves every connection, a function that computes them: that
+    # runs on the engine's worker thread, and the tokio thread goes on serving everyone else.
+    Messages = tuple[dict[str, Any], dict[str, Any]]
+    Handler = Callable[[str, bytes, bytes], Messages | Callable[[], Messages]]
 
 GRANIAN_VERSION = "2.8.9"
-
-# The ASGI messages the handler passes to `send`. The handler returns them, or, for work too
-# slow for the thread that serves every connection, a function that computes them: that runs on
-# the engine's worker thread, and the tokio thread goes on serving everyone else.
-Messages = tuple[dict[str, Any], dict[str, Any]]
-Handler = Callable[[str, bytes, bytes], "Messages | Callable[[], Messages]"]
 
 
 class EngineError(RuntimeError):
@@ -43,15 +47,17 @@ def load_granian() -> ModuleType:
     loaded = sys.modules.get("granian._granian")
     if loaded is not None:
         return loaded
-    package = importlib.util.find_spec("granian")  # a top-level spec: nothing is executed
+    package = PathFinder.find_spec("granian")  # a top-level spec: nothing is executed
     if package is None or not package.submodule_search_locations:
         raise EngineError("granian is not installed")
-    spec = importlib.machinery.PathFinder.find_spec(
-        "granian._granian", list(package.submodule_search_locations)
-    )
+    spec = PathFinder.find_spec("granian._granian", list(package.submodule_search_locations))
     if spec is None or spec.loader is None:
         raise EngineError("granian's extension module _granian is missing")
-    module = importlib.util.module_from_spec(spec)
+    # What importlib.util.module_from_spec does for an extension module, without importing
+    # importlib.util (and contextlib, types, ...) for it.
+    module = spec.loader.create_module(spec)
+    if module is None:
+        raise EngineError("granian's extension module _granian could not be created")
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     check_version(module)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 JSON = "application/json"
 START = "http.response.start"

@@ -6,7 +6,10 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
+if TYPE_CHECKING:
+    from typing import Any
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is logged.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}

@@ -24,9 +24,11 @@ The connection policy (docs/service.md, "Connections"):
 
 from __future__ import annotations
 
+# The socket module's C core: socket.py adds enums, selectors and file objects the one port
+# probe below never uses, at the cost of a few ms of every start (bench/RESULTS.md).
+import _socket
 import logging
 import signal
-import socket
 import sys
 import threading
 import time
@@ -55,10 +57,13 @@ def ensure_port_is_free(host: str, port: int) -> None:
     The engine binds with SO_REUSEPORT, so a second server on a taken port would silently share
     it with the first; a plain bind (SO_REUSEADDR only, to ignore TIME_WAIT) detects that.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    family = _socket.AF_INET6 if ":" in host else _socket.AF_INET
+    probe = _socket.socket(family, _socket.SOCK_STREAM)
+    try:
+        probe.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
         probe.bind((host, port))
+    finally:
+        probe.close()
 
 
 def serve(settings: Settings, started: float) -> None:
