@@ -229,6 +229,7 @@ def rewrite_tfvars(text: str, old_name: str, identity: Identity, source: str) ->
     """`text` with the entry of the service deployed from k8s/ renamed to the fork's name and its
     namespace, node_port and hostname set; nothing else of the file changes."""
     tree = _parse_hcl(text, source)
+    _check_other_services(text, old_name, identity, source)
     entry = _service_entry(tree, {old_name, identity.name}, source)
     key, body = entry.children[0], _object(entry.children[-1])
     if body is None:
@@ -258,6 +259,22 @@ def rewrite_tfvars(text: str, old_name: str, identity: Identity, source: str) ->
         result = result[:start] + replacement + result[end:]
     _check_tfvars(text, result, old_name, identity, source)
     return result
+
+
+def _check_other_services(text: str, old_name: str, identity: Identity, source: str) -> None:
+    """The fork's name and NodePort must not be another service's (a second service the user
+    added to the map): Kubernetes would refuse the second NodePort, OpenTofu the second key."""
+    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
+    services = hcl2.loads(text, serialization_options=options).get("services", {})
+    for key, entry in services.items():
+        if key == old_name:
+            continue
+        if key == identity.name:
+            raise InputError(f"NAME={identity.name!r} is another service's name in {source}")
+        if str(entry.get("node_port")) == str(identity.node_port):
+            raise InputError(
+                f"NODE_PORT={identity.node_port} is the node_port of service {key!r} in {source}"
+            )
 
 
 def _check_tfvars(before: str, after: str, old_name: str, identity: Identity, source: str) -> None:

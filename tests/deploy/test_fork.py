@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import hcl2
 import pytest
 import yaml
 
@@ -28,15 +29,22 @@ from .forks import (
 )
 from .support import IDENTITY, ROOT
 
+
+def _other(preferred: str, fallback: str, current: str) -> str:
+    """`preferred`, unless this repository already has it: forking must really rename, also in
+    a fork that took the docs' example names."""
+    return fallback if preferred == current else preferred
+
+
 # The fork of the issue's "done when": another owner, name, NodePort and a public hostname.
 WEATHER = {
-    "owner": "example-org",
-    "name": "weather-api",
-    "node-port": "30900",
-    "hostname": "weather.example.org",
+    "owner": _other("example-org", "example-two", IDENTITY.owner),
+    "name": _other("weather-api", "forecast-api", IDENTITY.name),
+    "node-port": _other("30900", "30901", str(IDENTITY.node_port)),
+    "hostname": _other("weather.example.org", "weather.example.net", IDENTITY.hostname),
 }
 WEATHER_ARGS = [f"--{key}={value}" for key, value in WEATHER.items()]
-WEATHER_ORIGIN = "https://github.com/example-org/weather-api.git"
+WEATHER_ORIGIN = f"https://github.com/{WEATHER['owner']}/{WEATHER['name']}.git"
 DIGEST = "sha256:" + "4f" * 32
 DEPLOY_TESTS = (
     "tests/deploy",
@@ -117,6 +125,25 @@ def test_a_file_that_cannot_be_edited_stops_the_fork_before_any_file_changes(clo
     assert _tree(clone) == before
 
 
+@pytest.mark.parametrize("clash", ["name", "node-port"])
+def test_a_name_or_node_port_of_another_service_is_refused_and_changes_nothing(
+    clone: Path, clash: str
+) -> None:
+    _second_service(clone)
+    tfvars = (clone / "tofu" / "terraform.tfvars").read_text()
+    options = hcl2.SerializationOptions(strip_string_quotes=True)
+    services = hcl2.loads(tfvars, serialization_options=options)["services"]
+    (other,) = [name for name in services if name != IDENTITY.name]
+    taken = {"name": other, "node-port": str(services[other]["node_port"])}
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", *WEATHER_ARGS, f"--{clash}={taken[clash]}")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"{clash.upper().replace('-', '_')}=" in result.stderr
+    assert other in result.stderr or taken[clash] in result.stderr
+    assert _tree(clone) == before
+
+
 def test_second_run_with_the_same_inputs_changes_nothing(clone: Path) -> None:
     first = fork(clone, *WEATHER_ARGS)
     assert "updated fork.toml" in first
@@ -132,7 +159,7 @@ def test_renaming_a_fork_again_gives_what_forking_the_template_to_that_name_give
     final = ["--owner=acme", "--name=forecast", "--repo=Forecast.Service", "--node-port=31000"]
     fork(clone, *WEATHER_ARGS)
     fork(clone, *final, "--hostname=")
-    fork(direct, *final)
+    fork(direct, *final, "--hostname=")
     assert _tree(clone) == _tree(direct)
 
 
@@ -140,11 +167,14 @@ def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -
     fork(clone, *WEATHER_ARGS)
     identity = load(clone)
     assert (identity.owner, identity.name, identity.repository) == (
-        "example-org",
-        "weather-api",
-        "weather-api",
+        WEATHER["owner"],
+        WEATHER["name"],
+        WEATHER["name"],
     )
-    assert (identity.node_port, identity.hostname) == (30900, "weather.example.org")
+    assert (identity.node_port, identity.hostname) == (
+        int(WEATHER["node-port"]),
+        WEATHER["hostname"],
+    )
     template_name = re.compile(rf"(?<![-\w.]){re.escape(IDENTITY.name)}(?![-\w])")
     leftovers = [
         f"{path.relative_to(clone)}:{number}"
@@ -212,7 +242,7 @@ def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_de
     assert_green(run_suite(clone, *DEPLOY_TESTS))
 
     head = git(clone, "rev-parse", "HEAD")
-    image = f"ghcr.io/example-org/weather-api:sha-{head[:7]}@{DIGEST}"
+    image = f"ghcr.io/{WEATHER['owner']}/{WEATHER['name']}:sha-{head[:7]}@{DIGEST}"
     deployed = _publish(clone, tmp_path, image)
     assert_green(run_suite(deployed))
 
@@ -222,15 +252,17 @@ def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_de
     documents = [yaml.safe_load(call["stdin"]) for call in applied if call["args"][1] == "apply"]
     application = next(doc for doc in documents if doc["kind"] == "Application")
     assert application["spec"]["source"]["repoURL"] == WEATHER_ORIGIN
-    assert application["spec"]["destination"]["namespace"] == "weather-api"
+    assert application["spec"]["destination"]["namespace"] == WEATHER["name"]
 
 
-def test_unrenamed_repository_passes_the_deploy_tests_after_a_deploy(
+def test_this_repository_as_it_is_passes_the_deploy_tests_after_a_deploy(
     clone: Path, tmp_path: Path
 ) -> None:
-    # A fork on GitHub that never ran make fork: CI names the image after that repository.
+    # Unforked, it stands for a fork on GitHub that never ran make fork: CI names the image
+    # after that repository. Forked, CI pushes the image fork.toml names.
     head = git(clone, "rev-parse", "HEAD")
-    image = f"ghcr.io/someone/{IDENTITY.repository.lower()}-fork:sha-{head[:7]}@{DIGEST}"
+    unforked = f"ghcr.io/someone/{IDENTITY.repository.lower()}-fork"
+    image = f"{IDENTITY.image if IDENTITY.forked else unforked}:sha-{head[:7]}@{DIGEST}"
     assert_green(run_suite(_publish(clone, tmp_path, image), *IMAGE_TESTS))
 
 
