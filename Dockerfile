@@ -3,18 +3,18 @@
 #   docker build -t argo-python .
 #   docker run --rm --read-only -p 127.0.0.1:8080:8080 argo-python
 
-# Every stage must share one base: the virtual environment made in the builder points at the
-# base's interpreter by absolute path (e.g. /usr/local/bin/python3), which the later stages then
-# provide at the same place, and bytecode is only valid for the interpreter that compiled it.
-ARG BASE_IMAGE=python:3.11-slim-bookworm
-# checkov does not expand ARG in FROM, so it sees a tag-less `${BASE_IMAGE}`; the default above
-# is a versioned tag, which tests/image/test_dockerfile.py checks.
-# checkov:skip=CKV_DOCKER_7: FROM names the ARG above, whose default is a versioned tag
 # Kubernetes ignores HEALTHCHECK and probes /healthz and /readyz itself (k8s/); the image has no
 # curl, and a Python probe would spawn an interpreter every interval for nothing.
 # checkov:skip=CKV_DOCKER_2: Kubernetes liveness and readiness probes check the service instead
 
-FROM ${BASE_IMAGE} AS builder
+# Every stage must share one base: the virtual environment made in the builder points at the
+# base's interpreter by absolute path (e.g. /usr/local/bin/python3), which the later stages then
+# provide at the same place, and bytecode is only valid for the interpreter that compiled it.
+# So the base is named once, in a literal FROM that Dependabot updates (it does not read an image
+# from an ARG), and every stage starts from that stage. To build on another base, edit this line.
+FROM python:3.11-slim-bookworm AS base
+
+FROM base AS builder
 
 # uv comes from PyPI (pinned) into a venv of its own, which works on any Python base, including
 # a distribution's Python that refuses pip installs into the system (PEP 668).
@@ -60,13 +60,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 # pythonXY.zip that CPython searches before the standard-library directory (1.3 MB, where
 # loose .pyc files take 3.3 MB), the dependencies' modules into their __pycache__. The files land under /out at
 # their paths in the image, for one COPY. Inputs: the base, the dependency layer, the script.
-FROM ${BASE_IMAGE} AS bytecode
+FROM base AS bytecode
 COPY --from=builder /app/.venv /app/.venv
 COPY tools/image_bytecode.py /tmp/
 RUN /app/.venv/bin/python -B /tmp/image_bytecode.py --root /out granian.server.embed
 
 
-FROM ${BASE_IMAGE} AS runtime
+FROM base AS runtime
 
 # Kubernetes' securityContext (runAsUser/runAsGroup/fsGroup) uses the same numbers.
 ARG APP_UID=10001

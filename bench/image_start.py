@@ -20,7 +20,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the image tests' engine and stand-in helpers
 
 from tests.image import standin  # noqa: E402
-from tests.image.dockerfile import arg_default  # noqa: E402
 from tests.image.engine import detect  # noqa: E402
 from tests.image.harness import BUILD_ARGS, HARDENED  # noqa: E402
 
@@ -39,8 +38,8 @@ def main() -> None:
         raise SystemExit("no container engine answers: apt-get install podman buildah runc")
     image = args.image or TAG
     if args.image is None:
-        base = standin.ensure(engine) if engine.needs_standin else arg_default("BASE_IMAGE")
-        engine.build(REPO, TAG, {"BASE_IMAGE": base, **BUILD_ARGS})
+        standin.provide_base(engine)
+        engine.build(REPO, TAG, BUILD_ARGS)
     output = engine.run(
         "run",
         "--rm",

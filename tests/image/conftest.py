@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.image import layers, standin
-from tests.image.dockerfile import REPO, arg_default
+from tests.image.dockerfile import REPO
 from tests.image.engine import Engine, detect
 from tests.image.harness import BUILD_ARGS, TAG, Container, Containers
 
@@ -31,20 +31,17 @@ def engine() -> Engine:
 
 @pytest.fixture(scope="session")
 def base_image(engine: Engine) -> str:
-    """The image both Dockerfile stages start from: the official default, or the stand-in."""
-    if engine.needs_standin:
-        try:
-            return standin.ensure(engine)
-        except standin.StandinError as exc:
-            pytest.skip(str(exc))
-    default = arg_default("BASE_IMAGE")
-    engine.run("pull", default, timeout=600)  # pulled explicitly so that it can be inspected
-    return default
+    """The image every Dockerfile stage starts from: the real one pulled, or the stand-in."""
+    try:
+        return standin.provide_base(engine)
+    except standin.StandinError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")
 def build_args(base_image: str) -> dict[str, str]:
-    return {"BASE_IMAGE": base_image, **BUILD_ARGS}
+    """The build arguments, once the base is in place under the Dockerfile's name."""
+    return dict(BUILD_ARGS)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,8 @@ class Engine:
     command: tuple[str, ...]  # argv prefix of every call
     build_flags: tuple[str, ...]
     run_flags: tuple[str, ...]
-    # No registry is assumed reachable for podman: its base is the local debootstrap stand-in.
+    # No registry is assumed reachable for podman: its base is the local debootstrap stand-in,
+    # tagged as the Dockerfile's base (standin.provide_base) and never pulled (--pull=never).
     needs_standin: bool
 
     def run(
@@ -77,7 +78,8 @@ ENGINES = (
         # runc, and rlimits no higher than the machine grants: podman's defaults (crun, a
         # nofile limit of 1048576) fail inside an unprivileged outer container.
         command=("podman", "--runtime", "runc"),
-        build_flags=("--isolation", "chroot"),
+        # --pull=never: the base is the local image named as the Dockerfile's FROM names it.
+        build_flags=("--isolation", "chroot", "--pull=never"),
         run_flags=(
             "--ulimit",
             "nofile=1024:1024",

@@ -12,7 +12,8 @@ image where the Dockerfile relies on it:
 The result is an engine image whose tag carries a digest of this recipe and of the CA bundle:
 it is built once (about a minute) and reused until either changes.
 
-    python -m tests.image.standin     # build it now (needs root, debootstrap and podman)
+    python -m tests.image.standin     # build it now and name it as the Dockerfile's base
+                                      # (needs root, debootstrap and podman)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from tests.image.dockerfile import base_image, qualified
 from tests.image.engine import ENGINES, Engine
 
 SUITE = "bookworm"
@@ -62,6 +64,26 @@ def ensure(engine: Engine) -> str:
     reference = tag()
     if not engine.image_exists(reference):
         build(engine, reference)
+    return reference
+
+
+def provide_base(engine: Engine) -> str:
+    """Make the Dockerfile's base available to `engine` under its full name, and return that name.
+
+    The name comes from the Dockerfile's FROM line, in full (docker.io/library/python:...).
+    With a reachable registry (`engine.needs_standin` false) the real image is pulled. Without one,
+    the stand-in is built (or reused) and tagged with that name in the engine's local storage, and
+    the engine builds with --pull=never, so the Dockerfile starts from it unchanged.
+
+    Careful: that tag replaces whatever image had the name in the engine's storage, including a
+    real python image pulled earlier. It is done only when `engine.needs_standin` (no registry to
+    pull from); `podman pull <name>` restores the real one where a registry is reachable.
+    """
+    reference = qualified(base_image())
+    if engine.needs_standin:
+        engine.run("tag", ensure(engine), reference)
+    else:
+        engine.run("pull", reference, timeout=600)  # explicitly, so that it can be inspected
     return reference
 
 
@@ -123,7 +145,7 @@ def _run(*argv: str, timeout: float) -> None:
 def main() -> int:
     podman = next(engine for engine in ENGINES if engine.name == "podman")
     try:
-        print(ensure(podman))
+        print(provide_base(podman))
     except StandinError as exc:
         print(f"standin: {exc}", file=sys.stderr)
         return 1

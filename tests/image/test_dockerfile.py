@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.image.dockerfile import DOCKERFILE, arg_default, instructions
+from tests.image.dockerfile import DOCKERFILE, arg_default, base_image, instructions, qualified
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 
@@ -42,14 +42,47 @@ def test_dockerfile_declares(line: str) -> None:
     assert line in DOCKERFILE.read_text().splitlines()
 
 
-def test_default_base_is_the_official_python_slim_image_shared_by_every_stage() -> None:
-    stages = [i.arguments for i in instructions() if i.keyword == "FROM"]
-    assert arg_default("BASE_IMAGE").startswith("python:3.11-slim")
-    assert stages == [
-        "${BASE_IMAGE} AS builder",
-        "${BASE_IMAGE} AS bytecode",
-        "${BASE_IMAGE} AS runtime",
-    ]
+def test_base_is_a_literal_versioned_python_slim_image_that_every_stage_starts_from() -> None:
+    # Dependabot reads only an image named literally in FROM (no ARG): the base is that line,
+    # and every other stage starts from the stage it names, so all share one interpreter.
+    froms = [i.arguments.split() for i in instructions() if i.keyword == "FROM"]
+    base = base_image()
+    name, _, tag = base.partition(":")
+    assert (name, tag.startswith("3."), "-slim" in tag) == ("python", True, True)
+    assert froms[0] == [base, "AS", froms[0][2]]
+    assert [words[0] for words in froms[1:]] == [froms[0][2]] * (len(froms) - 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("FROM img:1 AS a\nFROM a AS b\n", "img:1", id="stage-names-are-not-images"),
+        pytest.param("FROM img:1 AS a\nFROM img:1 AS b\n", "img:1", id="repeated-literal"),
+        pytest.param("FROM --platform=$P img:1 AS a\n", "img:1", id="flags-skipped"),
+        pytest.param("# FROM other:2\nFROM img:1\n", "img:1", id="comments-ignored"),
+    ],
+)
+def test_base_image_is_the_one_image_not_an_earlier_stage(text: str, expected: str) -> None:
+    assert base_image(text) == expected
+
+
+def test_base_image_refuses_two_different_bases() -> None:
+    with pytest.raises(LookupError, match="one base image"):
+        base_image("FROM a:1 AS x\nFROM b:2 AS y\n")
+
+
+@pytest.mark.parametrize(
+    ("reference", "expected"),
+    [
+        pytest.param("python:3", "docker.io/library/python:3", id="official-image"),
+        pytest.param("owner/app:1", "docker.io/owner/app:1", id="hub-namespace"),
+        pytest.param("ghcr.io/owner/app:1", "ghcr.io/owner/app:1", id="registry"),
+        pytest.param("localhost:5000/app", "localhost:5000/app", id="registry-port"),
+        pytest.param("localhost/app:1", "localhost/app:1", id="localhost"),
+    ],
+)
+def test_qualified_names_docker_hub_in_full(reference: str, expected: str) -> None:
+    assert qualified(reference) == expected
 
 
 def test_command_is_exec_form_and_comes_last_but_for_metadata() -> None:
