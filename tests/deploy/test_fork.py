@@ -40,7 +40,7 @@ def _other(preferred: str, fallback: str, current: str) -> str:
 WEATHER = {
     "owner": _other("example-org", "example-two", IDENTITY.owner),
     "name": _other("weather-api", "forecast-api", IDENTITY.name),
-    "node-port": _other("30900", "30901", str(IDENTITY.node_port)),
+    "node-port": _other("30900", "31900", str(IDENTITY.node_port)),
     "hostname": _other("weather.example.org", "weather.example.net", IDENTITY.hostname),
 }
 WEATHER_ARGS = [f"--{key}={value}" for key, value in WEATHER.items()]
