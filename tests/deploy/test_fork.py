@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from .forks import (
     run_suite,
 )
 from .support import IDENTITY, ROOT
+from .test_infra_setup import install_stand_in
 
 
 def _other(preferred: str, fallback: str, current: str) -> str:
@@ -205,11 +205,12 @@ def _publish(clone: Path, tmp_path: Path, image: str) -> Path:
 
 def _setup_sh(root: Path, tmp_path: Path, step: str, **env: str) -> list[dict[str, Any]]:
     """Run infra/setup.sh `step` in `root` against a stand-in microk8s; its calls."""
-    log = _stand_in(tmp_path)
+    log = tmp_path / "calls.jsonl"
+    bin_dir = install_stand_in(tmp_path / "bin")
     result = subprocess.run(
         ["bash", "infra/setup.sh", step],
         cwd=root,
-        env={"PATH": f"{tmp_path / 'bin'}:/usr/bin:/bin", **env},
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin", "STAND_IN_LOG": str(log), **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -217,19 +218,6 @@ def _setup_sh(root: Path, tmp_path: Path, step: str, **env: str) -> list[dict[st
     )
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in log.read_text().splitlines()]
-
-
-def _stand_in(directory: Path) -> Path:
-    log = directory / "calls.jsonl"
-    stand_in = directory / "bin" / "microk8s"
-    stand_in.parent.mkdir(parents=True)
-    stand_in.write_text(
-        f"#!{sys.executable}\nimport json, sys\n"
-        f"with open({str(log)!r}, 'a') as f:\n"
-        "    f.write(json.dumps({'args': sys.argv[1:], 'stdin': sys.stdin.read()}) + '\\n')\n"
-    )
-    stand_in.chmod(0o755)
-    return log
 
 
 def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_deploy(

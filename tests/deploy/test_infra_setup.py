@@ -75,22 +75,31 @@ def write_image(root: Path, image: str) -> None:
     deployment.write_text(set_image(deployment.read_text(), parse_image_ref(image), None, "k8s"))
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
-    """A copy of what the script reads, as a git clone of a fork that CI has deployed."""
-    root = tmp_path / "repo"
+def deployed_fork(root: Path, origin: str = ORIGIN) -> Path:
+    """A copy of what the script reads at `root`, as a git clone of a fork that CI has
+    deployed."""
     for directory in (INFRA_DIR, K8S_DIR, ARGOCD_DIR):
         shutil.copytree(directory, root / directory.name)
     shutil.copy(ROOT / IDENTITY_FILE, root / IDENTITY_FILE)
     write_image(root, RELEASED_IMAGE)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", ORIGIN], check=True)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", origin], check=True)
+    return root
+
+
+def install_stand_in(bin_dir: Path) -> Path:
+    """`bin_dir`/microk8s: the stand-in that logs each call to $STAND_IN_LOG; `bin_dir`."""
+    bin_dir.mkdir(parents=True)
     stand_in = bin_dir / "microk8s"
     stand_in.write_text(STAND_IN.format(python=sys.executable))
     stand_in.chmod(0o755)
-    return root
+    return bin_dir
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    install_stand_in(tmp_path / "bin")
+    return deployed_fork(tmp_path / "repo")
 
 
 def run(repo: Path, *args: str, fail: str = "", **env: str) -> Run:

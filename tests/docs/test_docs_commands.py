@@ -16,17 +16,15 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 from tests.argo_python.serverproc import ServerProcess, free_port
+from tests.deploy import test_infra_setup as infra
 from tests.deploy.forks import copy_repository
-from tests.deploy.test_infra_setup import RELEASED_IMAGE, STAND_IN
 
 from argo_python.config import Settings
 
@@ -92,22 +90,8 @@ def review_clone(tmp_path: Path) -> Workspace:
 def deployed_fork(tmp_path: Path) -> Workspace:
     """A copy of what infra/setup.sh reads, as a fork after its first deploy, and a stand-in
     `microk8s` that records its calls and succeeds (no cluster exists here)."""
-    root = tmp_path / "fork"
-    for directory in ("infra", "k8s", "argocd"):
-        shutil.copytree(ROOT / directory, root / directory)
-    shutil.copy(ROOT / "fork.toml", root / "fork.toml")  # the names infra/setup.sh reads
-    deployment = root / "k8s" / "deployment.yaml"
-    text = deployment.read_text()
-    placeholder = yaml.safe_load(text)["spec"]["template"]["spec"]["containers"][0]["image"]
-    deployment.write_text(text.replace(placeholder, RELEASED_IMAGE))
-    subprocess.run(["git", "init", "-q", str(root)], check=True)
-    remote = "https://github.com/someone/argo-python.git"
-    subprocess.run(["git", "-C", str(root), "remote", "add", "origin", remote], check=True)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    stand_in = bin_dir / "microk8s"
-    stand_in.write_text(STAND_IN.format(python=sys.executable))
-    stand_in.chmod(0o755)
+    root = infra.deployed_fork(tmp_path / "fork", infra.ORIGIN_HTTPS)
+    bin_dir = infra.install_stand_in(tmp_path / "bin")
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "STAND_IN_LOG": str(tmp_path / "calls.jsonl")}
     return Workspace(root, env)
 
