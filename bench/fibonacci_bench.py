@@ -16,6 +16,7 @@ Usage: python bench/fibonacci_bench.py [--repeat 50] [--duration 5]
 from __future__ import annotations
 
 import argparse
+import decimal
 import os
 import platform
 import statistics
@@ -27,7 +28,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from argo_python.config import FIB_MAX_N_LIMIT
-from argo_python.fibonacci import DECIMAL_FROM, fibonacci, fibonacci_text
+from argo_python.fibonacci import (
+    DECIMAL_FROM,
+    KARATSUBA_DIGITS,
+    decimal_digits,
+    fibonacci,
+    fibonacci_text,
+    karatsuba_multiplier,
+)
 from run import (  # bench/ is not a package: run.py is found through sys.path
     CANDIDATES,
     LOAD_CPU,
@@ -58,6 +66,36 @@ def p50_ms(compute: Callable[[int], str], n: int, repeat: int) -> float:
 
 def previous(n: int) -> str:
     return str(fibonacci(n))
+
+
+def product_p50_ms(
+    multiply: Callable[[decimal.Decimal, decimal.Decimal], decimal.Decimal],
+    x: decimal.Decimal,
+    y: decimal.Decimal,
+    repeat: int,
+) -> float:
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        multiply(x, y)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1000
+
+
+def split_products(repeat: int) -> None:
+    """F(max)'s last product, F(max/2) L(max/2), with ctx.multiply in one piece and as the
+    service computes it (two products below libmpdec's Karatsuba limit when it is above)."""
+    half = FIB_MAX_N_LIMIT // 2
+    ctx = decimal.Context(prec=decimal_digits(FIB_MAX_N_LIMIT) + 16, Emax=decimal.MAX_EMAX)
+    f = decimal.Decimal(str(fibonacci(half)))
+    lucas = decimal.Decimal(str(fibonacci(half - 1) + fibonacci(half + 1)))
+    split = karatsuba_multiplier(ctx)
+    assert split(f, lucas) == ctx.multiply(f, lucas)
+    digits = f.adjusted() + lucas.adjusted() + 2
+    one, two = (product_p50_ms(m, f, lucas, repeat) for m in (ctx.multiply, split))
+    print(f"\nsplit products: F({half}) L({half}), {digits} digits "
+          f"(Karatsuba up to {KARATSUBA_DIGITS}): one product {one:.3f} ms, "
+          f"as the service computes it {two:.3f} ms ({one / two:.2f}x)")  # fmt: skip
 
 
 def under_load(candidate: Candidate, seconds: float) -> float:
@@ -98,6 +136,7 @@ def main() -> None:
         ours, before = p50_ms(fibonacci_text, n, args.repeat), p50_ms(previous, n, args.repeat)
         print(f"{n:8} {ours:13.3f} ms {before:13.3f} ms {before / ours:6.2f}x")
         values["fib_top_p50_ms"] = ours  # the last size is the top
+    split_products(args.repeat)
 
     make_runtime_venv()
     ours_candidate, bare = (

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import decimal
+    from collections.abc import Callable
+
+    Multiply = Callable[[decimal.Decimal, decimal.Decimal], decimal.Decimal]
+
 # From here on F(n) is computed in decimal arithmetic: CPython 3.11 turns an int into decimal
 # text in quadratic time (F(100000) took 5.6 ms, 81 % of it printing), while the standard
 # library's decimal module (libmpdec) multiplies in subquadratic time and prints in linear time.
@@ -47,7 +54,8 @@ def _fibonacci_decimal(n: int) -> str:
         Emax=decimal.MAX_EMAX,
         traps=[decimal.Inexact, decimal.Rounded, decimal.Overflow],
     )
-    mul, add, sub, halve = ctx.multiply, ctx.add, ctx.subtract, ctx.divide_int
+    add, sub, halve = ctx.add, ctx.subtract, ctx.divide_int
+    mul = karatsuba_multiplier(ctx)
     two, five = decimal.Decimal(2), decimal.Decimal(5)
     f, lucas, odd = decimal.Decimal(1), decimal.Decimal(1), True  # k = 1
     bits = bin(n)[3:]
@@ -56,7 +64,7 @@ def _fibonacci_decimal(n: int) -> str:
         f, lucas = mul(f, lucas), add(squared, two) if odd else sub(squared, two)
         odd = False
         if bit == "1":
-            f, lucas = halve(add(f, lucas), two), halve(add(mul(f, five), lucas), two)
+            f, lucas = halve(add(f, lucas), two), halve(add(ctx.multiply(f, five), lucas), two)
             odd = True
     # The last bit: F(2k) = F L, or F(2k+1) = (F(2k) + L(2k)) / 2.
     f2k = mul(f, lucas)
@@ -64,6 +72,31 @@ def _fibonacci_decimal(n: int) -> str:
         return str(f2k)
     squared = mul(lucas, lucas)
     return str(halve(add(f2k, add(squared, two) if odd else sub(squared, two)), two))
+
+
+# libmpdec (the decimal module's C library) multiplies by Karatsuba while the product fits in
+# 1,024 words of 19 digits, and by a number-theoretic transform above that. Just above the
+# threshold the transform is the slower one: F(100000)'s last product, 10,450 by 10,450 digits,
+# takes 1.1 ms in one piece and 0.7 ms as two Karatsuba products of half the size
+# (bench/fibonacci_bench.py, "split products").
+KARATSUBA_DIGITS = 19 * 1024
+
+
+def karatsuba_multiplier(ctx: decimal.Context) -> Multiply:
+    """ctx.multiply, except that a product just above libmpdec's Karatsuba limit is computed
+    as two products below it: x y = (hi 10^h + lo) y = (hi y) 10^h + lo y."""
+    multiply, add, sub, shift, scaleb = ctx.multiply, ctx.add, ctx.subtract, ctx.shift, ctx.scaleb
+
+    def mul(x: decimal.Decimal, y: decimal.Decimal) -> decimal.Decimal:
+        x_digits, y_digits = x.adjusted() + 1, y.adjusted() + 1  # both are positive integers
+        half = (x_digits + 1) // 2
+        if x_digits + y_digits <= KARATSUBA_DIGITS or half + y_digits > KARATSUBA_DIGITS:
+            return multiply(x, y)
+        high = shift(x, -half)  # x without its last `half` digits
+        low = sub(x, scaleb(high, half))
+        return add(scaleb(multiply(high, y), half), multiply(low, y))
+
+    return mul
 
 
 def decimal_digits(n: int) -> int:
