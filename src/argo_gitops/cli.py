@@ -27,6 +27,14 @@ EXIT_CODES = {
     "rejected after the retries, conflict outside the manifest)",
     SupersededError.exit_code: "not pushed: the branch already deploys a build that is not older",
 }
+FORK_EXIT_CODES = {
+    0: "done: fork.toml and the files that use it have the identity (updated or unchanged)",
+    InputError.exit_code: "bad input: an argument, fork.toml or a file to rewrite; nothing changed",
+}
+
+
+def _legend(codes: dict[int, str]) -> str:
+    return "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in codes.items())
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +52,7 @@ def _retries(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    epilog = "exit codes:\n" + "\n".join(f"  {code}  {text}" for code, text in EXIT_CODES.items())
+    epilog = _legend(EXIT_CODES)
     parser = _Parser(
         prog=PROG,
         description="Pin a container image in a Kubernetes Deployment manifest, the GitOps way.",
@@ -84,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     fork_cmd = commands.add_parser(
         "fork",
         help="set this clone's deploy identity (fork.toml) and rewrite every file that uses it",
-        epilog=epilog,
+        epilog=_legend(FORK_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     fork_cmd.add_argument("--owner", required=True, help="GitHub user or organisation")

@@ -4,6 +4,7 @@ refuses, with one line and exit 2, anything it cannot change safely."""
 from __future__ import annotations
 
 import difflib
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -327,6 +328,14 @@ def test_help_documents_every_exit_code() -> None:
     assert result.returncode == 0
     for code in ("0", "2", "3", "4"):
         assert f"\n  {code}  " in result.stdout
+
+
+def test_fork_help_lists_only_the_exit_codes_of_fork() -> None:
+    """fork checks its input and writes nothing on failure: it never runs git."""
+    result = run_cli("fork", "--help")
+    assert result.returncode == 0
+    assert re.findall(r"^  (\d)  ", result.stdout, re.MULTILINE) == ["0", "2"]
+    assert "manifest has the image" not in result.stdout
 
 
 def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
