@@ -30,8 +30,8 @@ $(CHECKOV_VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) pip sync --python $(CHECKOV_VENV)/bin/python --require-hashes $(CHECKOV_VENV)/requirements.txt
 	@touch $@
 
-run: $(VENV)/.synced ## run the service on :8080 (HOST, PORT, ...: docs/configuration.md)
-	$(VENV)/bin/argo-python
+run: $(VENV)/.synced ## run the service on localhost:8080 (HOST=0.0.0.0 for the LAN; docs/configuration.md)
+	HOST="$${HOST:-127.0.0.1}" $(VENV)/bin/argo-python
 
 test: lint typecheck pytest ## ruff, mypy --strict and every test
 

@@ -10,6 +10,7 @@ block follows, the block's output must equal it.
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import json
 import os
 import re
@@ -254,15 +255,32 @@ def test_make_run_serves_and_make_test_is_a_target(block: Block, command: str) -
         run_script("make --dry-run test >/dev/null", in_repository(ROOT))
         return
     port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "SHUTDOWN_DRAIN_SECONDS": "0"}
+    env = {**os.environ, "PORT": str(port), "SHUTDOWN_DRAIN_SECONDS": "0"}
+    env.pop("HOST", None)  # what `make run` listens on by itself
     proc = subprocess.Popen(
         ["make", "run"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True
     )
     try:
         assert _answers(port, "/hello"), f"{block.id}: `make run` did not serve on PORT={port}"
+        assert listening_addresses(port) == ["127.0.0.1"], "`make run` must not serve the LAN"
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
+
+
+def listening_addresses(port: int) -> list[str]:
+    """The IPv4 and IPv6 addresses something listens on at `port`, from /proc/net/tcp{,6}."""
+    found = []
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                packed = bytes.fromhex(address)
+                # The kernel prints each 32-bit word in host (little-endian) order.
+                words = [packed[i : i + 4][::-1] for i in range(0, width, 4)]
+                found.append(ipaddress.ip_address(b"".join(words)).compressed)
+    return found
 
 
 def json_values(text: str) -> list[object]:
