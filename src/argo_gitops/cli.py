@@ -95,8 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_legend(FORK_EXIT_CODES),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    fork_cmd.add_argument("--owner", required=True, help="GitHub user or organisation")
-    fork_cmd.add_argument("--name", required=True, help="service name (a DNS label)")
+    # Required, but checked in _fork: argparse would name --owner where `make fork` users set OWNER.
+    fork_cmd.add_argument("--owner", help="GitHub user or organisation (required)")
+    fork_cmd.add_argument("--name", help="service name, a DNS label (required)")
     fork_cmd.add_argument("--repo", help="GitHub repository name (default: the name)")
     low, high = NODE_PORT_RANGE
     fork_cmd.add_argument("--node-port", help=f"NodePort, {low}-{high} (default: the current one)")
@@ -110,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fork(args: argparse.Namespace) -> str:
+    missing = [variable for variable in ("owner", "name") if getattr(args, variable) is None]
+    if missing:
+        names = " and ".join(variable.upper() for variable in missing)
+        raise InputError(
+            f"{names} {'is' if len(missing) == 1 else 'are'} required: "
+            "make fork OWNER=<user or organisation> NAME=<service> (or --owner, --name)"
+        )
     current = load(args.root)
     changes: dict[str, str | int] = {
         "owner": args.owner,

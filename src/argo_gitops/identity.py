@@ -99,8 +99,8 @@ def validate(identity: Identity) -> Identity:
             "NAME",
             identity.name,
             _NAME.fullmatch(identity.name),
-            "a DNS label: lower-case letters,"
-            " digits and '-', starting with a letter, at most 63 characters",
+            "a DNS label: lower-case letters, digits and '-', starting with a letter and"
+            " ending with a letter or digit, at most 63 characters",
         ),
         (
             "REPO",

@@ -99,7 +99,10 @@ BAD_INPUT = [
         "HOSTNAME=",
         id="hostname-url",
     ),
-    pytest.param(["--name=api"], "the following arguments are required: --owner", id="no-owner"),
+    pytest.param(["--name=api"], "OWNER is required: make fork OWNER=", id="no-owner"),
+    pytest.param(["--owner=org"], "NAME is required: make fork OWNER=", id="no-name"),
+    pytest.param([], "OWNER and NAME are required", id="no-owner-no-name"),
+    pytest.param(["--owner=org", "--name=api-"], "ending with a letter or digit", id="name-hyphen"),
 ]
 
 
