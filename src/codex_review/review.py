@@ -14,13 +14,15 @@ import string
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from codex_review.diff import ChangedFile
 from codex_review.guidelines import DEFAULT_POLICY, FilePolicy, Guidance, Guidelines
 from codex_review.languages import Language, language_for
 from codex_review.models import Finding, Severity
 from codex_review.rules import RULES_BY_LANGUAGE, SECRETS, Rule
-from codex_review.syntax import Fragment, in_comment, match_rules, parse, parse_fragment
+from codex_review.syntax import FileJob, Matcher, SegmentJob, SegmentResult
+from codex_review.worker import run_bounded
 
 MAX_CODE_CHARS = 300
 REDACTED = "[REDACTED]"
@@ -151,26 +153,33 @@ def candidate_rows(rule: Rule, text: str, folded: str, added: _Added) -> list[in
     return added.rows_where(rule.line_regex)
 
 
-def _suppressions(
-    text: str, tree_check: Callable[[int, int], bool] | None
-) -> dict[int, frozenset[str]]:
-    """Row -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all).
-
-    ``tree_check`` tells whether (row, byte column) lies in a comment; without a tree (no
-    language, or the file could not be parsed) every marker counts."""
-    silenced: dict[int, frozenset[str]] = {}
+def _markers(text: str) -> list[tuple[int, int, frozenset[str]]]:
+    """(row, byte column, rule ids) of every ``codex-review: ignore[...]`` marker in the text
+    (``*`` for all rules): whether each lies in a comment is the tree's to say."""
+    markers: list[tuple[int, int, frozenset[str]]] = []
     for match in _SUPPRESS.finditer(text):
         row = text.count("\n", 0, match.start())
         line_start = text.rfind("\n", 0, match.start()) + 1
         column = len(text[line_start : match.start()].encode("utf-8", "surrogatepass"))
-        if tree_check is not None and not tree_check(row, column):
-            continue
         ids = match.group("ids")
         rules = (
             frozenset(part.strip() for part in ids.split(",") if part.strip())
             if ids is not None
             else _ALL_RULES
         )
+        markers.append((row, column, rules))
+    return markers
+
+
+def _suppressions(
+    markers: Sequence[tuple[int, int, frozenset[str]]], in_comment: Sequence[bool] | None
+) -> dict[int, frozenset[str]]:
+    """Row -> rule ids silenced by the markers that lie in a comment; without a tree (no
+    language, or the file could not be parsed) every marker counts."""
+    silenced: dict[int, frozenset[str]] = {}
+    for index, (row, _column, rules) in enumerate(markers):
+        if in_comment is not None and not in_comment[index]:
+            continue
         silenced[row] = silenced.get(row, frozenset()) | rules
     return silenced
 
@@ -238,25 +247,43 @@ def _secret_hits(
     return hits
 
 
-def _review_segment(
+@lru_cache(maxsize=1024)
+def _matcher(rule: Rule, language: str) -> Matcher:
+    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions)
+
+
+@dataclass
+class _Segment:
+    """One text of a file as the review plans it: the secret hits on its added lines, the
+    syntax rules that can have a finding there (with their rows), its suppression markers, and
+    the job for the worker when the tree is needed."""
+
+    text: str
+    lines: list[str]
+    first: int
+    hits: list[tuple[int, Rule]]
+    candidates: list[tuple[Rule, list[int]]]
+    markers: list[tuple[int, int, frozenset[str]]]
+    job: SegmentJob | None
+
+
+def _plan_segment(
     text: str,
-    lines: Sequence[str],
+    lines: list[str],
     first: int,
     wanted: Sequence[int],
     *,
-    path: str,
     language: Language | None,
     rules: Sequence[Rule],
     secrets: Sequence[Rule],
     whole: bool,
-    result: _FileReview,
-) -> list[tuple[int, Rule]]:
-    """(row, rule) of every unsilenced hit on the added lines of one text (``lines`` is the
-    text split at newlines; ``wanted`` the sorted numbers of the added lines)."""
+) -> _Segment | None:
+    """The plan for one text (``lines`` is the text split at newlines; ``wanted`` the sorted
+    numbers of the added lines); None when it has no added line."""
     start, end = bisect_left(wanted, first), bisect_left(wanted, first + len(lines))
     rows = [number - first for number in wanted[start:end]]
     if not rows:
-        return []
+        return None
     added = _Added.of(lines, rows)
     hits = _secret_hits(secrets, lines, added)
     folded = _fold(text)
@@ -265,27 +292,29 @@ def _review_segment(
         for rule in rules
         if (rule_rows := candidate_rows(rule, text, folded, added))
     ]
-    tree_check: Callable[[int, int], bool] | None = None
-    if language is not None and (candidates or (hits and "codex-review" in folded)):
-        fragment = (
-            Fragment(parse(text.encode("utf-8", "surrogatepass"), language))
-            if whole
-            else parse_fragment(text, language)
+    markers = _markers(text) if "codex-review" in folded else []
+    job = None
+    if language is not None and (candidates or (hits and markers)):
+        job = SegmentJob(
+            text.encode("utf-8", "surrogatepass"),
+            whole,
+            tuple((_matcher(rule, language.name), tuple(r)) for rule, r in candidates),
+            tuple((row, column) for row, column, _ in markers),
         )
-        parsed, shift = fragment.parsed, fragment.shift
-        if parsed.tree is None:
-            result.notes.append(f"{path}: {parsed.reason}; only secret rules ran")
-        else:
-            tree = parsed.tree
-            shifted = [(rule, [row + shift for row in rule_rows]) for rule, rule_rows in candidates]
-            hits.extend((row - shift, rule) for row, rule in match_rules(tree, language, shifted))
+    return _Segment(text, lines, first, hits, candidates, markers, job)
 
-            def tree_check(row: int, column: int) -> bool:
-                return in_comment(tree, language, row + shift, column)
 
+def _unsilenced(segment: _Segment, result: SegmentResult | None) -> list[tuple[int, Rule]]:
+    """(row, rule) of every hit of the segment, secret and syntax, that no marker silences;
+    ``result`` is the worker's for the segment (None when it was not parsed)."""
+    hits = list(segment.hits)
+    flags: Sequence[bool] | None = None
+    if result is not None and not result.reason:
+        hits.extend((row, segment.candidates[index][0]) for row, index in result.hits)
+        flags = result.in_comment
     if not hits:
         return []
-    silenced = _suppressions(text, tree_check) if "codex-review" in folded else {}
+    silenced = _suppressions(segment.markers, flags) if segment.markers else {}
     return [(row, rule) for row, rule in hits if not _is_silenced(silenced, row, rule.id)]
 
 
@@ -302,6 +331,28 @@ def _rules_for(
     return syntax, [rule for rule in SECRETS if policy.enabled(rule)]
 
 
+def _syntax_results(
+    path: str, language: Language | None, planned: Sequence[_Segment], notes: list[str]
+) -> list[SegmentResult | None]:
+    """The worker's result for each planned segment (None where none was needed), all of the
+    file in one job, within the time bound; what kept the tree away is added to ``notes``."""
+    jobs = [segment.job for segment in planned if segment.job is not None]
+    if language is None or not jobs:
+        return [None] * len(planned)
+    outcome = run_bounded(FileJob(language.name, tuple(jobs)))
+    if outcome.results is None:
+        notes.append(f"{path}: {outcome.reason}; only secret rules ran")
+        return [None] * len(planned)
+    done = iter(outcome.results)
+    results = [next(done) if segment.job is not None else None for segment in planned]
+    notes.extend(
+        f"{path}: {parsed.reason}; only secret rules ran"
+        for parsed in results
+        if parsed is not None and parsed.reason
+    )
+    return results
+
+
 def _review_one(
     changed: ChangedFile, source: str | None, policy: FilePolicy, extra: Sequence[Rule]
 ) -> _FileReview:
@@ -316,20 +367,23 @@ def _review_one(
             f"{changed.path}: reviewed from the diff alone (no matching post-image file): "
             "each hunk was parsed on its own"
         )
-    for text, lines, first in segments:
-        hits = _review_segment(
-            text,
-            lines,
-            first,
-            wanted,
-            path=changed.path,
-            language=language,
-            rules=syntax,
-            secrets=secrets,
-            whole=whole,
-            result=result,
+    planned = [
+        segment
+        for text, lines, first in segments
+        if (
+            segment := _plan_segment(
+                text, lines, first, wanted,
+                language=language, rules=syntax, secrets=secrets, whole=whole,
+            )
         )
-        for row, rule in sorted(hits, key=lambda hit: (hit[0], order[hit[1].id])):
+        is not None
+    ]  # fmt: skip
+    results = _syntax_results(changed.path, language, planned, result.notes)
+    for segment, parsed in zip(planned, results, strict=True):
+        lines, first = segment.lines, segment.first
+        for row, rule in sorted(
+            _unsilenced(segment, parsed), key=lambda hit: (hit[0], order[hit[1].id])
+        ):
             result.findings.append(
                 Finding(
                     policy.severity(rule),

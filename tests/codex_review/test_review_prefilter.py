@@ -13,7 +13,7 @@ from codex_review.diff import ChangedFile, Hunk
 from codex_review.languages import language_for
 from codex_review.review import review_file
 from codex_review.rules import all_rules
-from codex_review.syntax import match_rules, parse
+from codex_review.syntax import Matcher, match_rules, parse
 
 # Where a line-local trigger could be wrong: the finding's line holds only part of the match.
 EDGES = [
@@ -46,8 +46,12 @@ def _full_engine(path: str, text: str) -> set[tuple[int, str]]:
     tree = parse(text.encode("utf-8"), language).tree
     assert tree is not None
     every_row = range(text.count("\n") + 1)
-    rules = [(rule, every_row) for rule in all_rules() if language.name in rule.queries]
-    return {(row + 1, rule.id) for row, rule in match_rules(tree, language, rules)}
+    rules = [rule for rule in all_rules() if language.name in rule.queries]
+    wanted = [
+        (Matcher(r.queries[language.name], r.unless.get(language.name), r.mentions), every_row)
+        for r in rules
+    ]
+    return {(row + 1, rules[index].id) for row, index in match_rules(tree, language, wanted)}
 
 
 def _engine(path: str, text: str, added: set[int]) -> set[tuple[int, str]]:
