@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import accumulate
 
 from codex_review.diff import ChangedFile
 from codex_review.guidelines import DEFAULT_POLICY, FilePolicy, Guidance, Guidelines
@@ -22,7 +23,7 @@ from codex_review.languages import Language, language_for
 from codex_review.models import Finding, Severity
 from codex_review.rules import RULES_BY_LANGUAGE, SECRETS, Rule
 from codex_review.syntax import FileJob, Matcher, SegmentJob, SegmentResult
-from codex_review.worker import run_bounded
+from codex_review.worker import Outcome, run_bounded
 
 MAX_CODE_CHARS = 300
 REDACTED = "[REDACTED]"
@@ -38,7 +39,10 @@ _SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
     needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
 )
 _SECRET_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_NEEDLES)))
-_SECRET_FOLDED_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)))
+# Case-folded as _fold() folds: ASCII letters only.
+_SECRET_FOLDED_NEEDLE = re.compile(
+    "|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)), re.IGNORECASE | re.ASCII
+)
 
 
 def _fold(text: str) -> str:
@@ -118,18 +122,14 @@ class _Added:
 
     @classmethod
     def of(cls, lines: Sequence[str], rows: list[int]) -> _Added:
-        starts: list[int] = []
-        offset = 0
-        for row in rows:
-            starts.append(offset)
-            offset += len(lines[row]) + 1
-        return cls(rows, "\n".join([lines[row] for row in rows]), starts)
+        added = [lines[row] for row in rows]
+        starts = list(accumulate([len(line) + 1 for line in added], initial=0))
+        return cls(rows, "\n".join(added), starts[:-1])
 
-    def rows_where(self, regex: re.Pattern[str], text: str | None = None) -> list[int]:
-        """The rows on which a match of ``regex`` in ``text`` (this text, or one with the same
-        offsets) ends, each once, in order."""
+    def rows_where(self, regex: re.Pattern[str]) -> list[int]:
+        """The rows on which a match of ``regex`` ends, each once, in order."""
         found: dict[int, None] = {}
-        for match in regex.finditer(self.text if text is None else text):
+        for match in regex.finditer(self.text):
             last = max(match.start(), match.end() - 1)
             found[self.rows[bisect_right(self.starts, last) - 1]] = None
         return list(found)
@@ -208,10 +208,7 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    if any(needle in line for needle in _SECRET_NEEDLES):
-        return True
-    folded = _fold(line)
-    return any(needle in folded for needle in _SECRET_FOLDED_NEEDLES)
+    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(line))
 
 
 def _code(line: str) -> str:
@@ -235,7 +232,7 @@ def _secret_hits(
         return hits
     # Only rows holding a needle can hold a secret; a needle never spans a newline.
     rows = set(added.rows_where(_SECRET_NEEDLE))
-    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE, _fold(added.text)))
+    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE))
     for row in sorted(rows):
         line = lines[row]
         folded = _fold(line)
@@ -331,45 +328,36 @@ def _rules_for(
     return syntax, [rule for rule in SECRETS if policy.enabled(rule)]
 
 
-def _syntax_results(
-    path: str, language: Language | None, planned: Sequence[_Segment], notes: list[str]
-) -> list[SegmentResult | None]:
-    """The worker's result for each planned segment (None where none was needed), all of the
-    file in one job, within the time bound; what kept the tree away is added to ``notes``."""
-    jobs = [segment.job for segment in planned if segment.job is not None]
-    if language is None or not jobs:
-        return [None] * len(planned)
-    outcome = run_bounded(FileJob(language.name, tuple(jobs)))
-    if outcome.results is None:
-        notes.append(f"{path}: {outcome.reason}; only secret rules ran")
-        return [None] * len(planned)
-    done = iter(outcome.results)
-    results = [next(done) if segment.job is not None else None for segment in planned]
-    notes.extend(
-        f"{path}: {parsed.reason}; only secret rules ran"
-        for parsed in results
-        if parsed is not None and parsed.reason
-    )
-    return results
+@dataclass
+class _FilePlan:
+    """A file as the review plans it: its texts, the policy and rule order that grade its hits,
+    the notes so far, and the job for the worker when some text needs its tree."""
+
+    changed: ChangedFile
+    policy: FilePolicy
+    order: dict[str, int]
+    segments: list[_Segment]
+    notes: list[str]
+    job: FileJob | None
 
 
-def _review_one(
+def _plan_file(
     changed: ChangedFile, source: str | None, policy: FilePolicy, extra: Sequence[Rule]
-) -> _FileReview:
+) -> _FilePlan:
     language = language_for(changed.path)
     syntax, secrets = _rules_for(language, policy, extra)
     order = {rule.id: index for index, rule in enumerate((*syntax, *secrets))}
     wanted = sorted({number for hunk in changed.hunks for number in hunk.added})
-    result = _FileReview()
-    segments, whole = _segments(changed, source)
+    notes: list[str] = []
+    texts, whole = _segments(changed, source)
     if language is not None and syntax and not whole:
-        result.notes.append(
+        notes.append(
             f"{changed.path}: reviewed from the diff alone (no matching post-image file): "
             "each hunk was parsed on its own"
         )
-    planned = [
+    segments = [
         segment
-        for text, lines, first in segments
+        for text, lines, first in texts
         if (
             segment := _plan_segment(
                 text, lines, first, wanted,
@@ -378,24 +366,73 @@ def _review_one(
         )
         is not None
     ]  # fmt: skip
-    results = _syntax_results(changed.path, language, planned, result.notes)
-    for segment, parsed in zip(planned, results, strict=True):
-        lines, first = segment.lines, segment.first
-        for row, rule in sorted(
-            _unsilenced(segment, parsed), key=lambda hit: (hit[0], order[hit[1].id])
-        ):
-            result.findings.append(
-                Finding(
-                    policy.severity(rule),
-                    rule.category,
-                    rule.id,
-                    changed.path,
-                    first + row,
-                    rule.message,
-                    _code(lines[row]),
-                )
+    jobs = tuple(segment.job for segment in segments if segment.job is not None)
+    job = FileJob(language.name, jobs) if language is not None and jobs else None
+    return _FilePlan(changed, policy, order, segments, notes, job)
+
+
+def _finish(plan: _FilePlan, outcome: Outcome | None) -> _FileReview:
+    """The findings and notes of a planned file, given the worker's outcome for its job."""
+    result = _FileReview(notes=list(plan.notes))
+    results: list[SegmentResult | None] = [None] * len(plan.segments)
+    if outcome is not None and outcome.results is None:
+        result.notes.append(f"{plan.changed.path}: {outcome.reason}; only secret rules ran")
+    elif outcome is not None and outcome.results is not None:
+        done = iter(outcome.results)
+        results = [next(done) if segment.job is not None else None for segment in plan.segments]
+        result.notes.extend(
+            f"{plan.changed.path}: {parsed.reason}; only secret rules ran"
+            for parsed in results
+            if parsed is not None and parsed.reason
+        )
+    for segment, parsed in zip(plan.segments, results, strict=True):
+        hits = sorted(_unsilenced(segment, parsed), key=lambda hit: (hit[0], plan.order[hit[1].id]))
+        result.findings.extend(
+            Finding(
+                plan.policy.severity(rule),
+                rule.category,
+                rule.id,
+                plan.changed.path,
+                segment.first + row,
+                rule.message,
+                _code(segment.lines[row]),
             )
+            for row, rule in hits
+        )
     return result
+
+
+# The files of a review are planned and their syntax jobs sent to the worker in batches of
+# about this many bytes of text: one message for many files, and a bound on what is held.
+_BATCH_BYTES = 16 * 1024 * 1024
+
+
+def _review_all(
+    files: Sequence[tuple[ChangedFile, str | None, FilePolicy]], extra: Sequence[Rule]
+) -> list[_FileReview]:
+    """Each file's review, in order: the syntax jobs of many files run as one batch."""
+    reviews: list[_FileReview] = []
+    pending: list[_FilePlan] = []
+    size = 0
+
+    def flush() -> None:
+        jobs = [plan.job for plan in pending if plan.job is not None]
+        outcomes = iter(run_bounded(jobs)) if jobs else iter(())
+        reviews.extend(
+            _finish(plan, next(outcomes) if plan.job is not None else None) for plan in pending
+        )
+        pending.clear()
+
+    for changed, source, policy in files:
+        plan = _plan_file(changed, source, policy, extra)
+        pending.append(plan)
+        if plan.job is not None:
+            size += sum(len(segment.data) for segment in plan.job.segments)
+        if size >= _BATCH_BYTES:
+            flush()
+            size = 0
+    flush()
+    return reviews
 
 
 def review_file(
@@ -405,7 +442,7 @@ def review_file(
     extra_rules: Sequence[Rule] = (),
 ) -> list[Finding]:
     """Findings on the added lines of one file, sorted by line and then rule-table order."""
-    return _review_one(changed, source, policy, extra_rules).findings
+    return _review_all([(changed, source, policy)], extra_rules)[0].findings
 
 
 def review(
@@ -419,24 +456,20 @@ def review(
 
     ``extra_rules`` are the repository's own rules; ``notes`` (problems found while loading
     them) are passed on to the report."""
-    findings: list[Finding] = []
-    all_notes = list(notes)
     groups: dict[str, tuple[Guidelines, list[str]]] = {}
-    reviewed = 0
+    reviewed: list[tuple[ChangedFile, str | None, FilePolicy]] = []
     for changed in files:
         guidelines = guidance.for_path(changed.path)
         policy = guidelines.policy_for(changed.path) if guidelines else DEFAULT_POLICY
         if policy.skipped:
             continue
-        reviewed += 1
         if guidelines is not None:
             groups.setdefault(guidelines.path, (guidelines, []))[1].append(changed.path)
-        result = _review_one(changed, read_source(changed.path), policy, extra_rules)
-        findings.extend(result.findings)
-        all_notes.extend(result.notes)
+        reviewed.append((changed, read_source(changed.path), policy))
+    results = _review_all(reviewed, extra_rules)
     return Review(
-        reviewed,
-        tuple(findings),
+        len(reviewed),
+        tuple(finding for result in results for finding in result.findings),
         tuple(GuidelineGroup(g, tuple(paths)) for g, paths in groups.values()),
-        tuple(all_notes),
+        (*notes, *(note for result in results for note in result.notes)),
     )

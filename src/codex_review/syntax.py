@@ -282,16 +282,6 @@ class FileJob:
     segments: tuple[SegmentJob, ...]
 
 
-def prepare(job: FileJob) -> None:
-    """Load the grammar and compile the job's queries: a one-time cost per rule and process,
-    kept out of the per-file deadline."""
-    language = BY_NAME[job.language]
-    for segment in job.segments:
-        for matcher, _rows in segment.wanted:
-            _compiled(language, matcher)
-    _error_query(language)
-
-
 def run_job(job: FileJob) -> tuple[SegmentResult, ...]:
     """Parse each segment of the job and match its rules: the results, segment by segment."""
     language = BY_NAME[job.language]

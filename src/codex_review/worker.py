@@ -1,13 +1,20 @@
 """The hard time bound on a file's syntax work: parsing and matching run in a worker process,
-which is killed when one file takes longer than ``SYNTAX_SECONDS``.
+which the kernel kills when one file takes longer than ``SYNTAX_SECONDS``.
 
 Nothing inside the reviewing process could stop a parse: py-tree-sitter holds the GIL while it
 parses, and its progress callback runs only between parse steps, while on some texts one step
 takes most of a minute (a 64 KiB Java text ``a<a<a<...`` spends 30 s in the error recovery at the
-end of the input). So one worker is started the first time a file needs parsing, kept for the
-next files (it keeps its parsers and compiled queries), and, when a file overruns, killed and
-reaped; the next file starts a new one. The worker exits with the reviewing process: when its
-pipe closes, and on Linux at once when its parent dies (``PR_SET_PDEATHSIG``).
+end of the input). So one worker is started the first time a file needs parsing and kept for the
+next files (it keeps its parsers and compiled queries). Before each file it arms a timer whose
+signal, SIGALRM with its default action, ends the process wherever it is, inside a parse too;
+the parent reaps it, reports the file, and gives the files after it to a new worker.
+
+The jobs of a review go over in one message, and the results come back a few times a second: a
+round trip per file would cost more than a small file's parse. A shared counter says which file
+was being worked on when the worker died; the results it had not sent yet are worked out again.
+The deadline includes compiling a rule's queries the first time a worker needs them (at most
+0.15 s for all the built-in rules of a language). The worker exits with the reviewing process:
+when its pipe closes, and on Linux at once when its parent dies (``PR_SET_PDEATHSIG``).
 """
 
 from __future__ import annotations
@@ -19,15 +26,22 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
+from multiprocessing.sharedctypes import Synchronized
 
-from codex_review.syntax import FileJob, SegmentResult, prepare, run_job
+from codex_review.syntax import FileJob, SegmentResult, run_job
 
 SYNTAX_SECONDS = 2.0
+# How often the worker sends the results it has; the worse case of redone work after a kill.
+_SEND_SECONDS = 0.25
+# Where the worker has no timer (Windows), the parent stops it when no results came for this
+# long: each file still ends within twice the bound.
+_SLACK_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
-_READY = "ready"
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,16 @@ class Outcome:
 
     results: tuple[SegmentResult, ...] | None
     reason: str = ""
+
+
+def _exceeded(seconds: float) -> Outcome:
+    return Outcome(None, f"parsing exceeded {seconds:g} s and was stopped")
+
+
+def _alarm(seconds: float) -> None:
+    """Arm (or, with 0, disarm) the timer whose signal ends this process."""
+    if hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, seconds)
 
 
 def _die_with(parent: int) -> None:
@@ -48,23 +72,36 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
-def _serve(jobs: Connection, parents_end: Connection, parent: int) -> None:
-    """The worker's loop: a job in, "ready" once its queries are compiled, its results out."""
+def _serve(
+    jobs: Connection, parents_end: Connection, parent: int, progress: Synchronized[int]
+) -> None:
+    """The worker's loop: a batch of jobs in, their results out in order, a few times a second;
+    ``progress`` holds the index of the job being worked on."""
     parents_end.close()  # so that the parent's exit closes the pipe and ends the loop
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if hasattr(signal, "SIGALRM"):
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not a handler inherited from the parent
     _die_with(parent)
     while True:
         try:
-            job = jobs.recv()
+            batch, seconds = jobs.recv()
         except (EOFError, OSError):
             return
-        prepare(job)
-        jobs.send(_READY)
-        jobs.send(run_job(job))
+        done: list[tuple[SegmentResult, ...]] = []
+        sent = time.monotonic()
+        for index, job in enumerate(batch):
+            progress.value = index
+            _alarm(seconds)
+            done.append(run_job(job))
+            _alarm(0)
+            if time.monotonic() - sent >= _SEND_SECONDS:
+                jobs.send(done)
+                done, sent = [], time.monotonic()
+        jobs.send(done)
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process, the parent's end of its pipe and the worker's progress counter."""
 
     def __init__(self) -> None:
         # Fork where it is safe and cheap (Linux: the worker starts in milliseconds with the
@@ -75,9 +112,10 @@ class _Worker:
             else multiprocessing.get_context("spawn")
         )
         self.connection, child_end = context.Pipe()
+        self.progress: Synchronized[int] = context.Value("i", 0, lock=False)
         self.process: BaseProcess = context.Process(
             target=_serve,
-            args=(child_end, self.connection, os.getpid()),
+            args=(child_end, self.connection, os.getpid(), self.progress),
             name="codex-review-syntax",
             daemon=True,
         )
@@ -85,22 +123,26 @@ class _Worker:
         self.process.start()
         child_end.close()
 
-    def run(self, job: FileJob, seconds: float) -> Outcome:
-        """The job's outcome. Past the deadline or after a crash the worker is stopped (and
-        ``stopped`` set): the caller starts a new one for the next file."""
+    def run(
+        self, jobs: Sequence[FileJob], seconds: float
+    ) -> tuple[list[Outcome], tuple[int, Outcome] | None]:
+        """The outcomes of the first jobs, in order, and, if a job stopped the worker, its index
+        and outcome: the jobs between the two are to be run again, by a new worker."""
+        received: list[Outcome] = []
         try:
-            self.connection.send(job)
-            if self.connection.recv() == _READY:
-                # The deadline starts once the queries are compiled: it bounds parse and match.
-                if not self.connection.poll(seconds):
+            self.connection.send((list(jobs), seconds))
+            while len(received) < len(jobs):
+                if not self.connection.poll(seconds + _SEND_SECONDS + _SLACK_SECONDS):
                     self.stop()
-                    return Outcome(None, f"parsing exceeded {seconds:g} s and was stopped")
-                results: tuple[SegmentResult, ...] = self.connection.recv()
-                return Outcome(results)
+                    return received, (self.progress.value, _exceeded(seconds))
+                received.extend(Outcome(results) for results in self.connection.recv())
         except (EOFError, OSError):
-            pass
-        self.stop()
-        return Outcome(None, f"the parser process failed (exit code {self.process.exitcode})")
+            self.stop()
+            code = self.process.exitcode
+            alarmed = hasattr(signal, "SIGALRM") and code == -signal.SIGALRM
+            failed = Outcome(None, f"the parser process failed (exit code {code})")
+            return received, (self.progress.value, _exceeded(seconds) if alarmed else failed)
+        return received, None
 
     def stop(self) -> None:
         """Kill the process and reap it, so that no zombie is left behind."""
@@ -113,16 +155,27 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def run_bounded(job: FileJob, seconds: float = SYNTAX_SECONDS) -> Outcome:
-    """Run ``job`` in the worker, its parses and matches within ``seconds`` of wall time."""
+def run_bounded(jobs: Sequence[FileJob], seconds: float = SYNTAX_SECONDS) -> list[Outcome]:
+    """The outcome of each job, run in the worker, each job's parses and matches within
+    ``seconds`` of wall time; a job past it is stopped and the next ones go to a new worker."""
     global _worker  # noqa: PLW0603 - one worker for the process, started on first use
-    if _worker is None or _worker.stopped:
-        try:
-            _worker = _Worker()
-        except OSError as error:
-            _worker = None
-            return Outcome(None, f"cannot start the parser process: {error}")
-    return _worker.run(job, seconds)
+    outcomes: list[Outcome] = []
+    while len(outcomes) < len(jobs):
+        if _worker is None or _worker.stopped:
+            try:
+                _worker = _Worker()
+            except OSError as error:
+                reason = f"cannot start the parser process: {error}"
+                return outcomes + [Outcome(None, reason)] * (len(jobs) - len(outcomes))
+        received, stopped = _worker.run(jobs[len(outcomes) :], seconds)
+        outcomes.extend(received)
+        if stopped is not None:
+            index, outcome = stopped
+            index = max(index, len(received))  # it stopped on a job it had not sent
+            # Jobs done but not sent before the one that stopped the worker are run again.
+            redo = run_bounded(jobs[len(outcomes) : len(outcomes) + index - len(received)], seconds)
+            outcomes.extend([*redo, outcome])
+    return outcomes
 
 
 def shutdown() -> None:

@@ -21,6 +21,11 @@ EDGES = [
      "def f(a=\n      [], b=  # why\n      {}, c=\\\n  list()):\n    pass"),
     ("mutable-default-in-a-lambda-and-typed", "a.py",
      "g = lambda x=set(): x\ndef h(a: dict[str, int] = {\n    'k': 1}):\n    pass"),
+    ("bare-except-and-verify-split-over-lines", "a.py",
+     "try:\n    x\nexcept\n:\n    pass\ntry:\n    y\nexcept  # why\n:\n    pass\n"
+     "f(verify\n  =  # c\n  False)\ng(verify=\\\nFalse)\nh(verify= # c\n False, v=settings)"),
+    ("constructor-default-split-over-lines", "a.py",
+     "def f(a=list\n      (), b=dict  # why\n      (), c=set \\\n  ()):\n    pass"),
     ("identifier-right-after-a-number", "a.py", "x = [1for y in z]\nprint(1if a else 2)"),
     ("method-name-on-its-own-line", "a.rs",
      "fn f() {\n    let v = x\n        .\n        unwrap\n        ();\n    y.clone\n    ();\n}"),
