@@ -129,6 +129,7 @@ class _Worker:
         """The outcomes of the first jobs, in order, and, if a job stopped the worker, its index
         and outcome: the jobs between the two are to be run again, by a new worker."""
         received: list[Outcome] = []
+        self.progress.value = 0  # not the last batch's: the worker may die before it sets it
         try:
             self.connection.send((list(jobs), seconds))
             while len(received) < len(jobs):
@@ -167,14 +168,15 @@ def run_bounded(jobs: Sequence[FileJob], seconds: float = SYNTAX_SECONDS) -> lis
             except OSError as error:
                 reason = f"cannot start the parser process: {error}"
                 return outcomes + [Outcome(None, reason)] * (len(jobs) - len(outcomes))
-        received, stopped = _worker.run(jobs[len(outcomes) :], seconds)
+        batch = jobs[len(outcomes) :]
+        received, stopped = _worker.run(batch, seconds)
         outcomes.extend(received)
         if stopped is not None:
             index, outcome = stopped
-            index = max(index, len(received))  # it stopped on a job it had not sent
-            # Jobs done but not sent before the one that stopped the worker are run again.
-            redo = run_bounded(jobs[len(outcomes) : len(outcomes) + index - len(received)], seconds)
-            outcomes.extend([*redo, outcome])
+            # It stopped on a job of the batch that it had not sent; the jobs it did but had not
+            # sent yet are run again.
+            index = min(max(index, len(received)), len(batch) - 1)
+            outcomes.extend([*run_bounded(batch[len(received) : index], seconds), outcome])
     return outcomes
 
 

@@ -1,6 +1,7 @@
 """The hard time bound on a file's syntax work, through the real command: a file whose parse
 runs for half a minute is stopped at the bound and reported, the other files are reviewed in
-full, and no process is left behind, whether the command ends or is killed."""
+full, and no process is left behind, whether the command ends or is killed. And, on the worker
+itself, that no other job's result is lost when one is stopped."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from pathlib import Path
 import pytest
 from tests.codex_review.fakes import GitRepo
 
-from codex_review.worker import SYNTAX_SECONDS
+from codex_review.languages import language_for
+from codex_review.rules import all_rules
+from codex_review.syntax import FileJob, Matcher, SegmentJob, run_job
+from codex_review.worker import SYNTAX_SECONDS, run_bounded
 
 pytestmark = pytest.mark.skipif(
     sys.platform != "linux", reason="reads /proc to find left-over processes (Linux only)"
@@ -116,3 +120,30 @@ def test_no_worker_outlives_a_killed_command(git_repo: GitRepo) -> None:
             break
         time.sleep(0.05)
     assert all(state == "Z" for _, state in _session(command.pid))
+
+
+def _job(path: str, text: str) -> FileJob:
+    """The syntax job of a file added whole, with every rule of its language on every row."""
+    language = language_for(path)
+    assert language is not None
+    rows = tuple(range(text.count("\n") + 1))
+    wanted = tuple(
+        (Matcher(r.queries[language.name], r.unless.get(language.name), r.mentions), rows)
+        for r in all_rules()
+        if language.name in r.queries
+    )
+    return FileJob(language.name, (SegmentJob(text.encode(), True, wanted),))
+
+
+def test_a_job_past_the_bound_loses_no_result_of_the_jobs_around_it() -> None:
+    # The fast jobs before the slow one finish within the worker's send interval, so they are
+    # still unsent when it is killed: they are run again, by the next worker, with the rest.
+    fast = [_job(f"f{n}.py", f"print({n})\n") for n in range(3)]
+    slow = _job("Slow.java", SLOW["src/Slow.java"])
+    jobs = [*fast, slow, *fast]
+
+    outcomes = run_bounded(jobs, seconds=0.5)
+
+    expected = [run_job(job) for job in fast]
+    assert [o.results for o in outcomes] == [*expected, None, *expected]
+    assert outcomes[3].reason == "parsing exceeded 0.5 s and was stopped"
