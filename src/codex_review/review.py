@@ -14,13 +14,16 @@ import string
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from itertools import accumulate
 
 from codex_review.diff import ChangedFile
 from codex_review.guidelines import DEFAULT_POLICY, FilePolicy, Guidance, Guidelines
 from codex_review.languages import Language, language_for
 from codex_review.models import Finding, Severity
 from codex_review.rules import RULES_BY_LANGUAGE, SECRETS, Rule
-from codex_review.syntax import Fragment, in_comment, match_rules, parse, parse_fragment
+from codex_review.syntax import FileJob, Matcher, SegmentJob, SegmentResult
+from codex_review.worker import Outcome, run_bounded
 
 MAX_CODE_CHARS = 300
 REDACTED = "[REDACTED]"
@@ -36,7 +39,10 @@ _SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
     needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
 )
 _SECRET_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_NEEDLES)))
-_SECRET_FOLDED_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)))
+# Case-folded as _fold() folds: ASCII letters only.
+_SECRET_FOLDED_NEEDLE = re.compile(
+    "|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)), re.IGNORECASE | re.ASCII
+)
 
 
 def _fold(text: str) -> str:
@@ -116,18 +122,14 @@ class _Added:
 
     @classmethod
     def of(cls, lines: Sequence[str], rows: list[int]) -> _Added:
-        starts: list[int] = []
-        offset = 0
-        for row in rows:
-            starts.append(offset)
-            offset += len(lines[row]) + 1
-        return cls(rows, "\n".join([lines[row] for row in rows]), starts)
+        added = [lines[row] for row in rows]
+        starts = list(accumulate([len(line) + 1 for line in added], initial=0))
+        return cls(rows, "\n".join(added), starts[:-1])
 
-    def rows_where(self, regex: re.Pattern[str], text: str | None = None) -> list[int]:
-        """The rows on which a match of ``regex`` in ``text`` (this text, or one with the same
-        offsets) ends, each once, in order."""
+    def rows_where(self, regex: re.Pattern[str]) -> list[int]:
+        """The rows on which a match of ``regex`` ends, each once, in order."""
         found: dict[int, None] = {}
-        for match in regex.finditer(self.text if text is None else text):
+        for match in regex.finditer(self.text):
             last = max(match.start(), match.end() - 1)
             found[self.rows[bisect_right(self.starts, last) - 1]] = None
         return list(found)
@@ -151,26 +153,33 @@ def candidate_rows(rule: Rule, text: str, folded: str, added: _Added) -> list[in
     return added.rows_where(rule.line_regex)
 
 
-def _suppressions(
-    text: str, tree_check: Callable[[int, int], bool] | None
-) -> dict[int, frozenset[str]]:
-    """Row -> rule ids silenced by a ``codex-review: ignore[...]`` comment (``*`` for all).
-
-    ``tree_check`` tells whether (row, byte column) lies in a comment; without a tree (no
-    language, or the file could not be parsed) every marker counts."""
-    silenced: dict[int, frozenset[str]] = {}
+def _markers(text: str) -> list[tuple[int, int, frozenset[str]]]:
+    """(row, byte column, rule ids) of every ``codex-review: ignore[...]`` marker in the text
+    (``*`` for all rules): whether each lies in a comment is the tree's to say."""
+    markers: list[tuple[int, int, frozenset[str]]] = []
     for match in _SUPPRESS.finditer(text):
         row = text.count("\n", 0, match.start())
         line_start = text.rfind("\n", 0, match.start()) + 1
         column = len(text[line_start : match.start()].encode("utf-8", "surrogatepass"))
-        if tree_check is not None and not tree_check(row, column):
-            continue
         ids = match.group("ids")
         rules = (
             frozenset(part.strip() for part in ids.split(",") if part.strip())
             if ids is not None
             else _ALL_RULES
         )
+        markers.append((row, column, rules))
+    return markers
+
+
+def _suppressions(
+    markers: Sequence[tuple[int, int, frozenset[str]]], in_comment: Sequence[bool] | None
+) -> dict[int, frozenset[str]]:
+    """Row -> rule ids silenced by the markers that lie in a comment; without a tree (no
+    language, or the file could not be parsed) every marker counts."""
+    silenced: dict[int, frozenset[str]] = {}
+    for index, (row, _column, rules) in enumerate(markers):
+        if in_comment is not None and not in_comment[index]:
+            continue
         silenced[row] = silenced.get(row, frozenset()) | rules
     return silenced
 
@@ -199,10 +208,7 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    if any(needle in line for needle in _SECRET_NEEDLES):
-        return True
-    folded = _fold(line)
-    return any(needle in folded for needle in _SECRET_FOLDED_NEEDLES)
+    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(line))
 
 
 def _code(line: str) -> str:
@@ -226,7 +232,7 @@ def _secret_hits(
         return hits
     # Only rows holding a needle can hold a secret; a needle never spans a newline.
     rows = set(added.rows_where(_SECRET_NEEDLE))
-    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE, _fold(added.text)))
+    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE))
     for row in sorted(rows):
         line = lines[row]
         folded = _fold(line)
@@ -238,25 +244,43 @@ def _secret_hits(
     return hits
 
 
-def _review_segment(
+@lru_cache(maxsize=1024)
+def _matcher(rule: Rule, language: str) -> Matcher:
+    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions)
+
+
+@dataclass
+class _Segment:
+    """One text of a file as the review plans it: the secret hits on its added lines, the
+    syntax rules that can have a finding there (with their rows), its suppression markers, and
+    the job for the worker when the tree is needed."""
+
+    text: str
+    lines: list[str]
+    first: int
+    hits: list[tuple[int, Rule]]
+    candidates: list[tuple[Rule, list[int]]]
+    markers: list[tuple[int, int, frozenset[str]]]
+    job: SegmentJob | None
+
+
+def _plan_segment(
     text: str,
-    lines: Sequence[str],
+    lines: list[str],
     first: int,
     wanted: Sequence[int],
     *,
-    path: str,
     language: Language | None,
     rules: Sequence[Rule],
     secrets: Sequence[Rule],
     whole: bool,
-    result: _FileReview,
-) -> list[tuple[int, Rule]]:
-    """(row, rule) of every unsilenced hit on the added lines of one text (``lines`` is the
-    text split at newlines; ``wanted`` the sorted numbers of the added lines)."""
+) -> _Segment | None:
+    """The plan for one text (``lines`` is the text split at newlines; ``wanted`` the sorted
+    numbers of the added lines); None when it has no added line."""
     start, end = bisect_left(wanted, first), bisect_left(wanted, first + len(lines))
     rows = [number - first for number in wanted[start:end]]
     if not rows:
-        return []
+        return None
     added = _Added.of(lines, rows)
     hits = _secret_hits(secrets, lines, added)
     folded = _fold(text)
@@ -265,27 +289,29 @@ def _review_segment(
         for rule in rules
         if (rule_rows := candidate_rows(rule, text, folded, added))
     ]
-    tree_check: Callable[[int, int], bool] | None = None
-    if language is not None and (candidates or (hits and "codex-review" in folded)):
-        fragment = (
-            Fragment(parse(text.encode("utf-8", "surrogatepass"), language))
-            if whole
-            else parse_fragment(text, language)
+    markers = _markers(text) if "codex-review" in folded else []
+    job = None
+    if language is not None and (candidates or (hits and markers)):
+        job = SegmentJob(
+            text.encode("utf-8", "surrogatepass"),
+            whole,
+            tuple((_matcher(rule, language.name), tuple(r)) for rule, r in candidates),
+            tuple((row, column) for row, column, _ in markers),
         )
-        parsed, shift = fragment.parsed, fragment.shift
-        if parsed.tree is None:
-            result.notes.append(f"{path}: {parsed.reason}; only secret rules ran")
-        else:
-            tree = parsed.tree
-            shifted = [(rule, [row + shift for row in rule_rows]) for rule, rule_rows in candidates]
-            hits.extend((row - shift, rule) for row, rule in match_rules(tree, language, shifted))
+    return _Segment(text, lines, first, hits, candidates, markers, job)
 
-            def tree_check(row: int, column: int) -> bool:
-                return in_comment(tree, language, row + shift, column)
 
+def _unsilenced(segment: _Segment, result: SegmentResult | None) -> list[tuple[int, Rule]]:
+    """(row, rule) of every hit of the segment, secret and syntax, that no marker silences;
+    ``result`` is the worker's for the segment (None when it was not parsed)."""
+    hits = list(segment.hits)
+    flags: Sequence[bool] | None = None
+    if result is not None and not result.reason:
+        hits.extend((row, segment.candidates[index][0]) for row, index in result.hits)
+        flags = result.in_comment
     if not hits:
         return []
-    silenced = _suppressions(text, tree_check) if "codex-review" in folded else {}
+    silenced = _suppressions(segment.markers, flags) if segment.markers else {}
     return [(row, rule) for row, rule in hits if not _is_silenced(silenced, row, rule.id)]
 
 
@@ -302,46 +328,111 @@ def _rules_for(
     return syntax, [rule for rule in SECRETS if policy.enabled(rule)]
 
 
-def _review_one(
+@dataclass
+class _FilePlan:
+    """A file as the review plans it: its texts, the policy and rule order that grade its hits,
+    the notes so far, and the job for the worker when some text needs its tree."""
+
+    changed: ChangedFile
+    policy: FilePolicy
+    order: dict[str, int]
+    segments: list[_Segment]
+    notes: list[str]
+    job: FileJob | None
+
+
+def _plan_file(
     changed: ChangedFile, source: str | None, policy: FilePolicy, extra: Sequence[Rule]
-) -> _FileReview:
+) -> _FilePlan:
     language = language_for(changed.path)
     syntax, secrets = _rules_for(language, policy, extra)
     order = {rule.id: index for index, rule in enumerate((*syntax, *secrets))}
     wanted = sorted({number for hunk in changed.hunks for number in hunk.added})
-    result = _FileReview()
-    segments, whole = _segments(changed, source)
+    notes: list[str] = []
+    texts, whole = _segments(changed, source)
     if language is not None and syntax and not whole:
-        result.notes.append(
+        notes.append(
             f"{changed.path}: reviewed from the diff alone (no matching post-image file): "
             "each hunk was parsed on its own"
         )
-    for text, lines, first in segments:
-        hits = _review_segment(
-            text,
-            lines,
-            first,
-            wanted,
-            path=changed.path,
-            language=language,
-            rules=syntax,
-            secrets=secrets,
-            whole=whole,
-            result=result,
-        )
-        for row, rule in sorted(hits, key=lambda hit: (hit[0], order[hit[1].id])):
-            result.findings.append(
-                Finding(
-                    policy.severity(rule),
-                    rule.category,
-                    rule.id,
-                    changed.path,
-                    first + row,
-                    rule.message,
-                    _code(lines[row]),
-                )
+    segments = [
+        segment
+        for text, lines, first in texts
+        if (
+            segment := _plan_segment(
+                text, lines, first, wanted,
+                language=language, rules=syntax, secrets=secrets, whole=whole,
             )
+        )
+        is not None
+    ]  # fmt: skip
+    jobs = tuple(segment.job for segment in segments if segment.job is not None)
+    job = FileJob(language.name, jobs) if language is not None and jobs else None
+    return _FilePlan(changed, policy, order, segments, notes, job)
+
+
+def _finish(plan: _FilePlan, outcome: Outcome | None) -> _FileReview:
+    """The findings and notes of a planned file, given the worker's outcome for its job."""
+    result = _FileReview(notes=list(plan.notes))
+    results: list[SegmentResult | None] = [None] * len(plan.segments)
+    if outcome is not None and outcome.results is None:
+        result.notes.append(f"{plan.changed.path}: {outcome.reason}; only secret rules ran")
+    elif outcome is not None and outcome.results is not None:
+        done = iter(outcome.results)
+        results = [next(done) if segment.job is not None else None for segment in plan.segments]
+        result.notes.extend(
+            f"{plan.changed.path}: {parsed.reason}; only secret rules ran"
+            for parsed in results
+            if parsed is not None and parsed.reason
+        )
+    for segment, parsed in zip(plan.segments, results, strict=True):
+        hits = sorted(_unsilenced(segment, parsed), key=lambda hit: (hit[0], plan.order[hit[1].id]))
+        result.findings.extend(
+            Finding(
+                plan.policy.severity(rule),
+                rule.category,
+                rule.id,
+                plan.changed.path,
+                segment.first + row,
+                rule.message,
+                _code(segment.lines[row]),
+            )
+            for row, rule in hits
+        )
     return result
+
+
+# The files of a review are planned and their syntax jobs sent to the worker in batches of
+# about this many bytes of text: one message for many files, and a bound on what is held.
+_BATCH_BYTES = 16 * 1024 * 1024
+
+
+def _review_all(
+    files: Sequence[tuple[ChangedFile, str | None, FilePolicy]], extra: Sequence[Rule]
+) -> list[_FileReview]:
+    """Each file's review, in order: the syntax jobs of many files run as one batch."""
+    reviews: list[_FileReview] = []
+    pending: list[_FilePlan] = []
+    size = 0
+
+    def flush() -> None:
+        jobs = [plan.job for plan in pending if plan.job is not None]
+        outcomes = iter(run_bounded(jobs)) if jobs else iter(())
+        reviews.extend(
+            _finish(plan, next(outcomes) if plan.job is not None else None) for plan in pending
+        )
+        pending.clear()
+
+    for changed, source, policy in files:
+        plan = _plan_file(changed, source, policy, extra)
+        pending.append(plan)
+        if plan.job is not None:
+            size += sum(len(segment.data) for segment in plan.job.segments)
+        if size >= _BATCH_BYTES:
+            flush()
+            size = 0
+    flush()
+    return reviews
 
 
 def review_file(
@@ -351,7 +442,7 @@ def review_file(
     extra_rules: Sequence[Rule] = (),
 ) -> list[Finding]:
     """Findings on the added lines of one file, sorted by line and then rule-table order."""
-    return _review_one(changed, source, policy, extra_rules).findings
+    return _review_all([(changed, source, policy)], extra_rules)[0].findings
 
 
 def review(
@@ -365,24 +456,20 @@ def review(
 
     ``extra_rules`` are the repository's own rules; ``notes`` (problems found while loading
     them) are passed on to the report."""
-    findings: list[Finding] = []
-    all_notes = list(notes)
     groups: dict[str, tuple[Guidelines, list[str]]] = {}
-    reviewed = 0
+    reviewed: list[tuple[ChangedFile, str | None, FilePolicy]] = []
     for changed in files:
         guidelines = guidance.for_path(changed.path)
         policy = guidelines.policy_for(changed.path) if guidelines else DEFAULT_POLICY
         if policy.skipped:
             continue
-        reviewed += 1
         if guidelines is not None:
             groups.setdefault(guidelines.path, (guidelines, []))[1].append(changed.path)
-        result = _review_one(changed, read_source(changed.path), policy, extra_rules)
-        findings.extend(result.findings)
-        all_notes.extend(result.notes)
+        reviewed.append((changed, read_source(changed.path), policy))
+    results = _review_all(reviewed, extra_rules)
     return Review(
-        reviewed,
-        tuple(findings),
+        len(reviewed),
+        tuple(finding for result in results for finding in result.findings),
         tuple(GuidelineGroup(g, tuple(paths)) for g, paths in groups.values()),
-        tuple(all_notes),
+        (*notes, *(note for result in results for note in result.notes)),
     )

@@ -260,7 +260,17 @@ _MUTABLE = """[(list) (dictionary) (set) (list_comprehension) (dictionary_compre
 # The value of a default parameter starts right after `=` and whitespace, or, when the `=` ends
 # an earlier line (inside the parentheses, after a comment or a backslash), after indentation.
 # Whitespace as the grammar's extras spell it: Unicode spaces, U+200B, U+2060, U+FEFF.
-_DEFAULT_VALUE_LINE = r"(?:^|=)[\s\u200b\u2060\ufeff]*(?:[\[{]|list|dict|set|bytearray)"
+# Whitespace within one line, and where a token's line may end before the next token of its
+# construct: at the end of the line, a comment or a backslash continuation (inside brackets the
+# next token may be on a later line; the grammar also reads `except` and a `:` on the next line
+# as a bare except).
+_PY_SPACE = r"[^\S\n]|[\u200b\u2060\ufeff]"
+_PY_LINE_ENDS = r"$|#|\\"
+# A constructor default is a call: the name, then its `(` or the end of the line.
+_DEFAULT_VALUE_LINE = (
+    r"(?:^|=)[\s\u200b\u2060\ufeff]*(?:[\[{]|(?:list|dict|set|bytearray)"
+    rf"(?:{_PY_SPACE})*(?:\(|{_PY_LINE_ENDS}))"
+)
 _PY_LOG_LEVELS = "debug|info|warning|error|critical|exception"
 
 PYTHON: tuple[Rule, ...] = (
@@ -278,7 +288,8 @@ PYTHON: tuple[Rule, ...] = (
          names=("breakpoint()", "pdb.set_trace()")),
     Rule("py-bare-except", BUGS, WARNING,
          "Bare except: also catches SystemExit and KeyboardInterrupt; catch Exception or narrower",
-         {"python": '(except_clause . "except" @match . ":")'}, ("except",), line="except",
+         {"python": '(except_clause . "except" @match . ":")'}, ("except",),
+         line=rf"except(?:{_PY_SPACE})*(?::|{_PY_LINE_ENDS})",
          names=("except:", "bare except")),
     # Any parameter of any parameter list, however many lines the signature spans.
     Rule("py-mutable-default", BUGS, WARNING,
@@ -317,7 +328,8 @@ PYTHON: tuple[Rule, ...] = (
     Rule("py-tls-verify-off", SECURITY, ERROR,
          "verify=False disables TLS certificate verification",
          {"python": '(keyword_argument name: (identifier) @match value: (false) '
-                    '(#eq? @match "verify"))'}, ("verify",), line=_word("verify"),
+                    '(#eq? @match "verify"))'}, ("verify",),
+         line=rf"verify(?:{_PY_SPACE})*(?:=(?:{_PY_SPACE})*(?:False|{_PY_LINE_ENDS})|{_PY_LINE_ENDS})",
          names=("verify=False",)),
     _logs_password("py-print-password", {"python": _py_call("print", args=True) + _py_method(
         "log|logger|logging", _PY_LOG_LEVELS, args=True)}, line=_word("print", _PY_LOG_LEVELS)),

@@ -1,26 +1,26 @@
-"""The tree-sitter side of a review: parse a text once, within bounds, and match rules on it.
+"""The tree-sitter side of a review: parse a text once and match rules on it.
 
-A text is parsed only when it is at most ``MAX_PARSE_BYTES`` long, and parsing stops after
-``PARSE_SECONDS`` of work (tree-sitter's progress callback cancels it): a minified bundle or a
-pathological file costs a bounded time and the review goes on without syntax rules for it.
-Regions the grammar cannot parse become ERROR nodes; tree-sitter still builds every node it can
-around and inside them, and rules match those nodes like any other (see docs/review-rules.md).
+A text is parsed only when it is at most ``MAX_PARSE_BYTES`` long. Nothing here bounds the time
+a parse takes (py-tree-sitter holds the GIL while it parses, and on some texts a single parse
+step runs for most of a minute): ``worker.py`` runs this module's ``run_job`` in a worker
+process and kills it past its deadline. Everything a job takes and returns is plain, picklable
+data. Regions the grammar cannot parse become ERROR nodes; tree-sitter still builds every node
+it can around and inside them, and rules match those nodes like any other (see
+docs/review-rules.md).
 """
 
 from __future__ import annotations
 
-import time
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from tree_sitter import Node, Parser, Point, Query, QueryCursor, QueryError, Tree
+from tree_sitter import Node, Parser, Query, QueryCursor, QueryError, Tree
 
-from codex_review.languages import Language
-from codex_review.rules import Rule
+from codex_review.languages import BY_NAME, Language
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
-PARSE_SECONDS = 2.0
 _MATCH = "match"
 _ARGS = "args"
 
@@ -37,31 +37,11 @@ class Parsed:
     reason: str = ""
 
 
-def parse(data: bytes, language: Language, seconds: float = PARSE_SECONDS) -> Parsed:
-    """Parse ``data`` (UTF-8) with the language's grammar, within the size and time bounds."""
+def parse(data: bytes, language: Language) -> Parsed:
+    """Parse ``data`` (UTF-8) with the language's grammar, within the size bound."""
     if len(data) > MAX_PARSE_BYTES:
         return Parsed(None, f"larger than {MAX_PARSE_BYTES // (1024 * 1024)} MiB, not parsed")
-    view = memoryview(data)
-    deadline = time.monotonic() + seconds
-
-    def read(offset: int, _point: Point) -> bytes | memoryview:
-        return view[offset:]
-
-    def cancel(_offset: int, _has_error: bool) -> bool:
-        return time.monotonic() > deadline
-
-    parser = _parser(language)
-    try:
-        tree: Tree | None = parser.parse(read, progress_callback=cancel)
-    except ValueError:  # what py-tree-sitter raises when the callback cancels the parse
-        tree = None
-    if tree is None:
-        parser.reset()  # a cancelled parse would otherwise be resumed by the next one
-        return Parsed(None, f"parsing took longer than {seconds:g} s, stopped")
-    # Only the progress callback can stop a parse, and only a callback-read parse has one; the
-    # tree then holds no text, which query predicates need. Parsing the bytes again with the
-    # finished tree as the old tree reuses all of it (about 5% of the first parse).
-    return Parsed(parser.parse(data, old_tree=tree))
+    return Parsed(_parser(language).parse(data))
 
 
 @lru_cache(maxsize=32)
@@ -97,17 +77,17 @@ class Fragment:
     shift: int = 0
 
 
-def parse_fragment(text: str, language: Language) -> Fragment:
+def parse_fragment(data: bytes, language: Language) -> Fragment:
     """Parse a hunk's post-image lines as they are or inside a wrapper, whichever parses best."""
     variants = [("", ""), *_WRAPPERS.get(language.name, ())]
-    if language.name == "php" and "<?" not in text:
+    if language.name == "php" and b"<?" not in data:
         # Without an opening tag PHP text is inline HTML, which always parses cleanly.
         variants = variants[1:]
     best: tuple[tuple[int, int], Fragment] | None = None
     for prefix, suffix in variants:
-        parsed = parse(f"{prefix}{text}{suffix}".encode("utf-8", "surrogatepass"), language)
+        parsed = parse(prefix.encode() + data + suffix.encode(), language)
         if parsed.tree is None:
-            return Fragment(parsed)  # too large or too slow: a wrapper would not help
+            return Fragment(parsed)  # too large: a wrapper would not help
         # A tree can have errors (missing tokens) without ERROR nodes: count both.
         score = (error_rows(parsed.tree, language), int(parsed.tree.root_node.has_error))
         if best is None or score < best[0]:
@@ -129,19 +109,31 @@ def check_query(language: Language, query: str) -> None:
 
 
 @dataclass(frozen=True)
+class Matcher:
+    """What of a rule runs on the tree of one language, as plain data: its query, the
+    ``unless`` query that silences a match, and the ``mentions`` regex its ``@args`` must match
+    (comments left out). Equal matchers share their compiled queries."""
+
+    query: str
+    unless: str | None = None
+    mentions: str | None = None
+
+
+@dataclass(frozen=True)
 class _Compiled:
     query: Query
     unless: Query | None
+    mentions: re.Pattern[str] | None
 
 
 @lru_cache(maxsize=512)
-def _compiled(language: Language, rule: Rule) -> _Compiled:
+def _compiled(language: Language, matcher: Matcher) -> _Compiled:
     """A rule's queries for a language, compiled the first time a file needs them: compiling
     takes 3-200 ms a rule, and most reviews need few of the rules."""
-    unless = rule.unless.get(language.name)
     return _Compiled(
-        Query(language.grammar, rule.queries[language.name]),
-        Query(language.grammar, unless) if unless else None,
+        Query(language.grammar, matcher.query),
+        Query(language.grammar, matcher.unless) if matcher.unless else None,
+        re.compile(matcher.mentions) if matcher.mentions else None,
     )
 
 
@@ -179,28 +171,27 @@ def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
 def match_rules(
     tree: Tree,
     language: Language,
-    wanted: Sequence[tuple[Rule, Sequence[int]]],
-) -> list[tuple[int, Rule]]:
-    """(0-based row, rule) for every match of a rule whose ``@match`` node starts on one of that
-    rule's (sorted) rows; each row and rule once, in row and then ``wanted`` order."""
+    wanted: Sequence[tuple[Matcher, Sequence[int]]],
+) -> list[tuple[int, int]]:
+    """(0-based row, index into ``wanted``) for every match of a matcher whose ``@match`` node
+    starts on one of its (sorted) rows; each row and matcher once, in row and then index order."""
     found: dict[tuple[int, int], None] = {}
-    for index, (rule, rows) in enumerate(wanted):
-        compiled = _compiled(language, rule)
+    for index, (matcher, rows) in enumerate(wanted):
+        compiled = _compiled(language, matcher)
         cursor = QueryCursor(compiled.query)
         allowed = frozenset(rows)
+        with_args = compiled.mentions is not None
         for first, last in _spans(rows):
             cursor.set_point_range((first, 0), (last + 1, 0))
-            for node, captures in _matched_nodes(cursor, tree, with_args=rule.mentions is not None):
+            for node, captures in _matched_nodes(cursor, tree, with_args=with_args):
                 row = node.start_point.row
                 if (
                     row in allowed
                     and (row, index) not in found
-                    and _holds(
-                        rule, compiled, tree=tree, language=language, node=node, captures=captures
-                    )
+                    and _holds(compiled, tree=tree, language=language, node=node, captures=captures)
                 ):
                     found[(row, index)] = None
-    return [(row, wanted[index][0]) for row, index in sorted(found)]
+    return sorted(found)
 
 
 def _matched_nodes(
@@ -218,7 +209,6 @@ def _matched_nodes(
 
 
 def _holds(
-    rule: Rule,
     compiled: _Compiled,
     *,
     tree: Tree,
@@ -227,10 +217,10 @@ def _holds(
     captures: dict[str, list[Node]],
 ) -> bool:
     """Whether a match of the rule's query is a finding: its ``mentions`` and ``unless``."""
-    if rule.mentions_regex is not None:
+    if compiled.mentions is not None:
         arguments = captures.get(_ARGS, [node])
         text = " ".join(_text_without_comments(a, language.comments) for a in arguments)
-        if not rule.mentions_regex.search(text):
+        if not compiled.mentions.search(text):
             return False
     return compiled.unless is None or not _silenced_by_unless(compiled.unless, tree, node)
 
@@ -259,3 +249,57 @@ def error_rows(tree: Tree, language: Language) -> int:
 @lru_cache(maxsize=32)
 def _error_query(language: Language) -> Query:
     return Query(language.grammar, "(ERROR) @error")
+
+
+# --- Jobs: a file's syntax work as plain data, for the worker process ----------------------------
+@dataclass(frozen=True)
+class SegmentJob:
+    """One text to parse (the whole post-image file, or one hunk's lines parsed on its own) with
+    the matchers to run and the (sorted) rows each may report, and the (row, byte column) of
+    every suppression marker whose place (in a comment or not) the review needs to know."""
+
+    data: bytes
+    whole: bool
+    wanted: tuple[tuple[Matcher, tuple[int, ...]], ...]
+    markers: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """A segment's hits as (row, index into ``wanted``) and, per marker, whether it lies in a
+    comment; or, when the text could not be parsed, why (``reason``)."""
+
+    hits: tuple[tuple[int, int], ...] = ()
+    in_comment: tuple[bool, ...] = ()
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """The syntax work of one file: its language (by name) and its segments."""
+
+    language: str
+    segments: tuple[SegmentJob, ...]
+
+
+def run_job(job: FileJob) -> tuple[SegmentResult, ...]:
+    """Parse each segment of the job and match its rules: the results, segment by segment."""
+    language = BY_NAME[job.language]
+    return tuple(_run_segment(segment, language) for segment in job.segments)
+
+
+def _run_segment(segment: SegmentJob, language: Language) -> SegmentResult:
+    fragment = (
+        Fragment(parse(segment.data, language))
+        if segment.whole
+        else parse_fragment(segment.data, language)
+    )
+    tree, shift = fragment.parsed.tree, fragment.shift
+    if tree is None:
+        return SegmentResult(reason=fragment.parsed.reason)
+    wanted = [(matcher, [row + shift for row in rows]) for matcher, rows in segment.wanted]
+    hits = tuple((row - shift, index) for row, index in match_rules(tree, language, wanted))
+    flags = tuple(
+        in_comment(tree, language, row + shift, column) for row, column in segment.markers
+    )
+    return SegmentResult(hits, flags)

@@ -13,7 +13,7 @@ from codex_review.diff import ChangedFile, Hunk
 from codex_review.languages import language_for
 from codex_review.review import review_file
 from codex_review.rules import all_rules
-from codex_review.syntax import match_rules, parse
+from codex_review.syntax import Matcher, match_rules, parse
 
 # Where a line-local trigger could be wrong: the finding's line holds only part of the match.
 EDGES = [
@@ -21,6 +21,11 @@ EDGES = [
      "def f(a=\n      [], b=  # why\n      {}, c=\\\n  list()):\n    pass"),
     ("mutable-default-in-a-lambda-and-typed", "a.py",
      "g = lambda x=set(): x\ndef h(a: dict[str, int] = {\n    'k': 1}):\n    pass"),
+    ("bare-except-and-verify-split-over-lines", "a.py",
+     "try:\n    x\nexcept\n:\n    pass\ntry:\n    y\nexcept  # why\n:\n    pass\n"
+     "f(verify\n  =  # c\n  False)\ng(verify=\\\nFalse)\nh(verify= # c\n False, v=settings)"),
+    ("constructor-default-split-over-lines", "a.py",
+     "def f(a=list\n      (), b=dict  # why\n      (), c=set \\\n  ()):\n    pass"),
     ("identifier-right-after-a-number", "a.py", "x = [1for y in z]\nprint(1if a else 2)"),
     ("method-name-on-its-own-line", "a.rs",
      "fn f() {\n    let v = x\n        .\n        unwrap\n        ();\n    y.clone\n    ();\n}"),
@@ -46,8 +51,12 @@ def _full_engine(path: str, text: str) -> set[tuple[int, str]]:
     tree = parse(text.encode("utf-8"), language).tree
     assert tree is not None
     every_row = range(text.count("\n") + 1)
-    rules = [(rule, every_row) for rule in all_rules() if language.name in rule.queries]
-    return {(row + 1, rule.id) for row, rule in match_rules(tree, language, rules)}
+    rules = [rule for rule in all_rules() if language.name in rule.queries]
+    wanted = [
+        (Matcher(r.queries[language.name], r.unless.get(language.name), r.mentions), every_row)
+        for r in rules
+    ]
+    return {(row + 1, rules[index].id) for row, index in match_rules(tree, language, wanted)}
 
 
 def _engine(path: str, text: str, added: set[int]) -> set[tuple[int, str]]:
