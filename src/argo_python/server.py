@@ -14,13 +14,13 @@ The connection policy (docs/service.md, "Connections"; figures from bench/flood.
   (TCP_DEFER_ACCEPT; the kernel rounds 10 s up to 15): a flood of silent connections takes no
   slot and no memory. After that the kernel hands it over and the header-read timer runs.
 - At most MAX_CONNECTIONS are served at once, chosen so that the process stays within its
-  64 Mi limit even if every one of them holds the most it can make the server keep (a head
-  just under MAX_HEAD_BYTES, or an idle keep-alive connection, about 10.5 KiB each, over a
-  17 MiB base). A connection beyond that waits in the kernel's accept queue (BACKLOG) for a
-  slot, and the header-read timeout frees every slot held by a client that is not sending
-  complete requests within HEADER_READ_TIMEOUT_MS: so while more than MAX_CONNECTIONS are
-  held, a new client waits up to that long, and is then served, not refused. Past the
-  backlog, the kernel drops its connection attempts and the client retries.
+  memory even under the worst lasting flood measured: every connection made to hold the most
+  it can (requests, then a head just under MAX_HEAD_BYTES: about 18 KiB), and, as the
+  header-read timeout recycles them, freed memory the allocator has not reused yet. A
+  connection beyond that waits in the kernel's accept queue (BACKLOG) for a slot; the
+  header-read timeout frees every slot held by a client that is not sending complete
+  requests, so a new client waits for held connections to time out, then is served, not
+  refused. Past the backlog, the kernel drops its connection attempts and the client retries.
 - One timer bounds both how long a request's head may take and how long a keep-alive
   connection may sit idle (hyper has only the one; it starts whenever a head is awaited):
   HEADER_READ_TIMEOUT_MS, 10 s, short, so that a held connection is soon freed. ingress-nginx
@@ -48,7 +48,7 @@ from argo_python.engine import Engine
 
 log = logging.getLogger("argo_python")
 
-MAX_CONNECTIONS = 4096
+MAX_CONNECTIONS = 1024
 # Also the kernel's queue of silent connections kept back by DEFER_ACCEPT_S (capped by
 # net.core.somaxconn, 4096 by default since Linux 5.4): past it, SYN cookies hand them over.
 BACKLOG = 4096
