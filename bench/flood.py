@@ -3,16 +3,21 @@ a new client asks for /healthz and /hello. argo-python against its previous serv
 embedded RSGI server with its defaults, bench/baseline_granian.py), in one run.
 
 For each server and each kind of held connection ("idle": connected, never sends a byte;
-"slow": sends the start of a request head and never finishes it; "keep-alive": makes one
-request, then keeps the connection open): start the server pinned to
-one core, open --connections connections from this process on the other core, wait a second,
-then make --probes requests to each of /healthz and /hello, each on a new connection, one at a
-time, with a --timeout per request. Reported: the new client's p50/p99/max latency and how many
-requests failed, RSS with everything held and its high-water mark (VmHWM), and whether the
-server survived. Everything is bounded: after three failures in a row the remaining probes of
-that path count as failed without being sent.
+"slow": sends the start of a request head and never finishes it; "full-head": the same, but
+a head just under the MAX_HEAD_BYTES limit, so that the server's whole read buffer is used;
+"keep-alive": makes one request, then keeps the connection open; "reused-full-head": two
+requests a second apart, then a full head a second later, the most a connection can make the
+server keep): start the server pinned to one core, open --connections connections from this
+process on the other core, send each kind's bytes, wait a second, then make --probes
+requests to each of /healthz and /hello, each on a new connection, one at a time, with a
+--timeout per request. Reported: the new client's p50/p99/max latency and how many requests
+failed, RSS with everything held and its high-water mark (VmHWM), and whether the server
+survived. Everything is bounded: after three failures in a row the remaining probes of that
+path count as failed without being sent.
 
 Usage: python bench/flood.py [--connections 5000] [--probes 200] [--timeout 2] [--json out.json]
+         [--kinds idle,slow,...] [--hold 1]  (seconds from the last bytes sent to the probes)
+         [--env NAME=VALUE ...]  (argo-python's environment, such as an allocator setting)
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import select
 import socket
 import statistics
 import sys
@@ -30,6 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from argo_python.server import MAX_HEAD_BYTES
 from run import (  # bench/ is not a package: run.py is found through sys.path
     CANDIDATES,
     LOAD_CPU,
@@ -41,13 +48,23 @@ from run import (  # bench/ is not a package: run.py is found through sys.path
     target_line,
 )
 
-KINDS = {
-    "idle": b"",
-    "slow": b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: ",
-    # Each makes one request and keeps the connection open (the answer is never read).
-    "keep-alive": b"GET /hello HTTP/1.1\r\nHost: flood\r\n\r\n",
+SLOW = b"GET /hello HTTP/1.1\r\nHost: flood\r\nX-Slow: "
+# The most of its read buffer a head can fill (the server closes the connection at
+# MAX_HEAD_BYTES).
+FULL_HEAD = SLOW + b"x" * (MAX_HEAD_BYTES - len(SLOW) - 256)
+REQUEST = b"GET /hello HTTP/1.1\r\nHost: flood\r\n\r\n"  # its answer is never read
+# What each connection sends, in turn, a second apart.
+KINDS: dict[str, tuple[bytes, ...]] = {
+    "idle": (),
+    "slow": (SLOW,),
+    "full-head": (FULL_HEAD,),
+    "keep-alive": (REQUEST,),
+    # Each request leaves hyper's read buffer shared with the request it parsed, so the next
+    # read gets a new buffer while the old one is freed: the worst case for memory.
+    "reused-full-head": (REQUEST, REQUEST, FULL_HEAD),
 }
-TARGETED = ("idle", "slow")  # the issue's targets; keep-alive is measured for the record
+CONNECT_S = 10.0
+TARGETED = ("idle", "slow")  # the issue's targets; the others are measured for the record
 SERVERS = [c for c in CANDIDATES if c.name in ("argo-python", "granian-bare")]
 # (how the check reads; metric; operator; target): for argo-python, under either kind of flood.
 TARGETS = [
@@ -57,7 +74,11 @@ TARGETS = [
 ]
 
 
-def hold(port: int, count: int, first_bytes: bytes) -> list[socket.socket]:
+def hold(port: int, count: int, sends: tuple[bytes, ...]) -> list[socket.socket]:
+    """`count` connections, each sent `sends[0]` once it is established (a connection the
+    kernel has not completed yet, its SYN dropped while the backlog was full, is retried as a
+    client would, for up to CONNECT_S), then each further one a second apart."""
+    first_bytes = sends[0] if sends else b""
     held = []
     for _ in range(count):
         sock = socket.socket()
@@ -66,11 +87,25 @@ def hold(port: int, count: int, first_bytes: bytes) -> list[socket.socket]:
         with contextlib.suppress(BlockingIOError):
             sock.connect(("127.0.0.1", port))
         held.append(sock)
-    time.sleep(0.5)
-    if first_bytes:
+    waiting = {sock.fileno(): sock for sock in held}
+    poller = select.poll()
+    for fd in waiting:
+        poller.register(fd, select.POLLOUT)
+    deadline = time.monotonic() + CONNECT_S
+    while waiting and time.monotonic() < deadline:
+        for fd, _ in poller.poll(100):
+            poller.unregister(fd)
+            sock = waiting.pop(fd)
+            if first_bytes and not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+                with contextlib.suppress(OSError):
+                    sock.send(first_bytes)
+    if waiting:
+        print(f"flood: {len(waiting)} connections not established in time", file=sys.stderr)
+    for later in sends[1:]:
+        time.sleep(1.0)
         for sock in held:
-            with contextlib.suppress(OSError):  # not connected yet: it stays idle
-                sock.send(first_bytes)
+            with contextlib.suppress(OSError):  # never established, or closed by the server
+                sock.send(later)
     return held
 
 
@@ -107,7 +142,7 @@ def measure(candidate: Candidate, kind: str, args: argparse.Namespace) -> dict[s
         time.sleep(0.5)
         idle = rss_mib(running.proc.pid)
         held = hold(running.port, args.connections, KINDS[kind])
-        time.sleep(1.0)
+        time.sleep(args.hold)
         latencies: list[float] = []
         failed = 0
         for path in ("/healthz", "/hello"):
@@ -147,14 +182,15 @@ ROWS = [
 
 def report(results: dict[str, dict[str, dict[str, float]]], probes: int) -> list[str]:
     names = [c.name for c in SERVERS]
+    kinds = list(results[names[0]])
     lines = []
-    for kind in KINDS:
+    for kind in kinds:
         lines.append(f"## {kind} connections held")
         lines.append(f"{'metric':36}" + "".join(f" {n:>14}" for n in names))
         for key, label in ROWS:
             lines.append(f"{label:36}" + "".join(f" {results[n][kind][key]:14.2f}" for n in names))
         lines.append("")
-    for kind in TARGETED:
+    for kind in (k for k in TARGETED if k in kinds):
         ours = results["argo-python"][kind]
         for label, key, op, target in TARGETS:
             lines.append(target_line(f"{kind}: {label}", ours[key], op, target))
@@ -168,7 +204,30 @@ def main() -> None:
     parser.add_argument("--probes", type=int, default=200, help="requests per path")
     parser.add_argument("--timeout", type=float, default=2.0, help="seconds per probe request")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="NAME=VALUE", help="for argo-python"
+    )
+    parser.add_argument(
+        "--kinds", default=",".join(KINDS), help=f"which kinds, of {','.join(KINDS)}"
+    )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=1.0,
+        help="seconds from the last bytes sent to the probes (longer: the header-read timeout "
+        "recycles the connections served while the rest wait, as a lasting flood does)",
+    )
     args = parser.parse_args()
+    kinds = args.kinds.split(",")
+    if unknown := sorted(set(kinds) - set(KINDS)):
+        raise SystemExit(f"flood: unknown kind {unknown[0]!r}; the kinds are {', '.join(KINDS)}")
+    bad = [setting for setting in args.env if not setting.partition("=")[0] or "=" not in setting]
+    if bad:
+        raise SystemExit(f"flood: --env {bad[0]!r} is not NAME=VALUE, such as A_SETTING=1")
+    extra = dict(setting.split("=", 1) for setting in args.env)
+    for candidate in SERVERS:
+        if candidate.name == "argo-python":
+            candidate.env = {**candidate.env, **extra}
     if os.cpu_count() is None or os.cpu_count() < 2:  # type: ignore[operator]
         raise SystemExit("flood: needs two cores (one for the server, one for the client)")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -180,14 +239,16 @@ def main() -> None:
 
     make_runtime_venv()
     results: dict[str, dict[str, dict[str, float]]] = {c.name: {} for c in SERVERS}
-    for kind in KINDS:
+    for kind in kinds:
         for candidate in SERVERS:
             print(f"{candidate.name}: {args.connections} {kind} connections ...", file=sys.stderr)
             results[candidate.name][kind] = measure(candidate, kind, args)
     print(
         f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}; {args.connections} connections held, "
-        f"{args.probes} requests per path, {args.timeout:g} s timeout each"
+        f"{args.probes} requests per path, {args.timeout:g} s timeout each, probes "
+        f"{args.hold:g} s after the last bytes sent"
+        + "".join(f"; argo-python with {setting}" for setting in args.env)
     )
     print("\n".join(report(results, args.probes)))
     if args.json:

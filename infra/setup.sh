@@ -71,6 +71,9 @@ check_gateway() {
 gateway() {
   microk8s enable "metallb:$METALLB_RANGE"
   microk8s enable ingress
+  # The controller's settings (infra/ingress-nginx.yaml), merged into the ConfigMap the addon
+  # made rather than applied over it, so that the keys the addon set stay.
+  kubectl patch -f infra/ingress-nginx.yaml --type merge --patch-file infra/ingress-nginx.yaml
   sed "s|^\( *metallb.universe.tf/loadBalancerIPs:\).*|\1 $INGRESS_VIP|" infra/ingress-lb.yaml |
     kubectl apply -f -
 }

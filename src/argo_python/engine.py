@@ -16,6 +16,7 @@ loudly when either changes). Why, and what it buys (bench/RESULTS.md, "Lean serv
 
 from __future__ import annotations
 
+import _socket  # socket.py's enums, selectors and file objects are not needed for one option
 import sys
 import threading
 from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and its imports
@@ -122,6 +123,19 @@ def worker_arguments(**chosen: object) -> dict[str, object]:
     }
 
 
+def defer_accept(fd: int, seconds: int) -> None:
+    """Set TCP_DEFER_ACCEPT on the listening socket `fd`: the kernel hands a connection over only
+    once its first bytes have arrived, or after about `seconds` (rounded up to its SYN-ACK
+    retransmission schedule, 1 + 2 + 4 + ... s). A connection that never sends a byte meanwhile
+    holds no connection slot and no memory of the process, and hyper's header-read timer starts
+    only when the kernel hands it over. Kept across listen(), which granian calls later."""
+    sock = _socket.socket(fileno=_socket.dup(fd))  # a duplicate: closing it keeps `fd` open
+    try:
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_DEFER_ACCEPT, seconds)
+    finally:
+        sock.close()
+
+
 def _respond(watcher: Any, messages: Messages) -> None:
     send = watcher.proto.send
     send(messages[0])
@@ -142,10 +156,13 @@ class Engine:
         max_connections: int,
         header_read_timeout_ms: int,
         max_buffer_size: int,
+        defer_accept_s: int = 0,
     ) -> None:
         granian = load_granian()
         self._signal = granian.WorkerSignal()
         listener = granian.ListenerSpec(host, port, backlog).build()
+        if defer_accept_s:
+            defer_accept(listener.get_fd(), defer_accept_s)
         self._worker = granian.ASGIWorker(
             **worker_arguments(
                 sock=(None, listener),

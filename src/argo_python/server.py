@@ -9,15 +9,23 @@ thread only waits for a signal. On SIGTERM (or SIGINT):
 2. The listener closes (new connections are refused) and requests in flight finish.
 3. The process exits 0, at the latest SHUTDOWN_TIMEOUT_SECONDS after the signal.
 
-The connection policy (docs/service.md, "Connections"):
-- At most MAX_CONNECTIONS are served at once; a connection beyond that waits in the kernel's
-  accept queue (BACKLOG) until one closes, and beyond that the kernel refuses it. Idle
-  connections cost about 2.5 KiB each and ones with a partial request about 6.5 KiB, so the
-  process stays within its 64 Mi limit with all of them held.
-- One timer bounds both how long a request's headers may take and how long a keep-alive
-  connection may sit idle (hyper has only the one): HEADER_READ_TIMEOUT_MS, 75 s, longer than
-  ingress-nginx's 60 s upstream keep-alive, so that the proxy always closes an idle connection
-  first and never sends a request into one the service is closing (the classic 502).
+The connection policy (docs/service.md, "Connections"; figures from bench/flood.py):
+- A connection that sends nothing is not handed to the server at all for DEFER_ACCEPT_S
+  (TCP_DEFER_ACCEPT; the kernel rounds 10 s up to 15): a flood of silent connections takes no
+  slot and no memory. After that the kernel hands it over and the header-read timer runs.
+- At most MAX_CONNECTIONS are served at once, chosen so that the process stays within its
+  memory even under the worst lasting flood measured: every connection made to hold the most
+  it can (requests, then a head just under MAX_HEAD_BYTES: about 18 KiB), and, as the
+  header-read timeout recycles them, freed memory the allocator has not reused yet. A
+  connection beyond that waits in the kernel's accept queue (BACKLOG) for a slot; the
+  header-read timeout frees every slot held by a client that is not sending complete
+  requests, so a new client waits for held connections to time out, then is served, not
+  refused. Past the backlog, the kernel drops its connection attempts and the client retries.
+- One timer bounds both how long a request's head may take and how long a keep-alive
+  connection may sit idle (hyper has only the one; it starts whenever a head is awaited):
+  HEADER_READ_TIMEOUT_MS, 10 s, short, so that a held connection is soon freed. ingress-nginx
+  closes its idle upstream connections sooner (infra/ingress-nginx.yaml), so the proxy never
+  sends a request into a connection the service is closing (the classic 502).
 - Request heads are limited to MAX_HEAD_BYTES, the least hyper accepts: no route needs more,
   and a client holding a partial head pins no more than that.
 """
@@ -40,9 +48,12 @@ from argo_python.engine import Engine
 
 log = logging.getLogger("argo_python")
 
-MAX_CONNECTIONS = 6144
-BACKLOG = 1024
-HEADER_READ_TIMEOUT_MS = 75_000
+MAX_CONNECTIONS = 1024
+# Also the kernel's queue of silent connections kept back by DEFER_ACCEPT_S (capped by
+# net.core.somaxconn, 4096 by default since Linux 5.4): past it, SYN cookies hand them over.
+BACKLOG = 4096
+HEADER_READ_TIMEOUT_MS = 10_000
+DEFER_ACCEPT_S = 10
 MAX_HEAD_BYTES = 8192
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 # Large F(n) are computed on the engine's worker thread, which holds the GIL through each big
@@ -82,6 +93,7 @@ def serve(settings: Settings, started: float) -> None:
         max_connections=MAX_CONNECTIONS,
         header_read_timeout_ms=HEADER_READ_TIMEOUT_MS,
         max_buffer_size=MAX_HEAD_BYTES,
+        defer_accept_s=DEFER_ACCEPT_S,
     )
     engine.start()
     log.info(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import os
 import subprocess
 import sys
 import tomllib
@@ -85,3 +86,18 @@ def test_loading_granian_imports_neither_its_package_nor_asyncio_nor_ssl() -> No
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_granians_allocator_is_jemalloc_configured_by_its_prefixed_variable() -> None:
+    """docs/service.md ("Connections") names _RJEM_MALLOC_CONF as the setting of the memory
+    granian allocates for connections: its wheel links jemalloc (tikv-jemallocator) under that
+    prefix, and a wheel built without it would silently ignore the setting."""
+    result = subprocess.run(
+        [sys.executable, "-c", "from argo_python.engine import load_granian; load_granian()"],
+        env={**os.environ, "_RJEM_MALLOC_CONF": "no_such_option:1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "<jemalloc>: Invalid conf pair: no_such_option:1" in result.stderr

@@ -24,6 +24,8 @@ K8S_DIR = ROOT / "k8s"
 ARGOCD_DIR = ROOT / "argocd"
 TOFU_DIR = ROOT / "tofu"
 INFRA_DIR = ROOT / "infra"
+# The nginx Ingress controller's settings, merged into its ConfigMap by infra/setup.sh gateway.
+INGRESS_SETTINGS = INFRA_DIR / "ingress-nginx.yaml"
 
 # Kubernetes versions whose official schemas every manifest must pass (strict: no unknown
 # field). The oldest is the oldest release the manifests use a feature of (the PDB's

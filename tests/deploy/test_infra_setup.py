@@ -28,6 +28,7 @@ from .support import (
     ARGOCD_DIR,
     IDENTITY,
     INFRA_DIR,
+    INGRESS_SETTINGS,
     K8S_DIR,
     KUBERNETES_VERSIONS,
     ROOT,
@@ -154,12 +155,15 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
 ) -> None:
     result = run(repo, "gateway", **env)
     assert result.returncode == 0, result.stderr
+    settings = str(INGRESS_SETTINGS.relative_to(ROOT))
     assert [c["args"] for c in result.calls] == [
         ["enable", f"metallb:{pool}"],
         ["enable", "ingress"],
+        # Merged into the addon's own ConfigMap, which names itself: the file is the patch.
+        ["kubectl", "patch", "-f", settings, "--type", "merge", "--patch-file", settings],
         ["kubectl", "apply", "-f", "-"],
     ]
-    service = yaml.safe_load(result.calls[2]["stdin"])
+    service = yaml.safe_load(result.calls[3]["stdin"])
     assert service["metadata"]["annotations"] == {"metallb.universe.tf/loadBalancerIPs": vip}
     for version in KUBERNETES_VERSIONS:
         kubernetes_validate.validate(service, version, strict=True)
@@ -350,6 +354,7 @@ def test_all_runs_every_step_and_skips_the_secret_without_a_token(repo: Path) ->
     assert [c["args"][:2] for c in result.calls] == [
         ["enable", f"metallb:{LAN['METALLB_RANGE']}"],
         ["enable", "ingress"],
+        ["kubectl", "patch"],
         ["kubectl", "apply"],
         ["kubectl", "get"],
         ["kubectl", "apply"],

@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 
 from argo_gitops.identity import PLACEHOLDER_TAG
+from argo_python.server import HEADER_READ_TIMEOUT_MS
 
 from .support import (
     APP,
@@ -16,6 +17,7 @@ from .support import (
     CONTAINER,
     IDENTITY,
     INFRA_DIR,
+    INGRESS_SETTINGS,
     K8S_DIR,
     KUBERNETES_VERSIONS,
     container,
@@ -210,3 +212,19 @@ def test_ingress_lb_asks_metallb_for_the_vip_setup_sh_writes() -> None:
     assert list(service["metadata"]["annotations"]) == ["metallb.universe.tf/loadBalancerIPs"]
     assert service["spec"]["type"] == "LoadBalancer"
     assert sorted(port["port"] for port in service["spec"]["ports"]) == [80, 443]
+
+
+def test_ingress_settings_go_to_the_controller_behind_ingress_lb() -> None:
+    settings = load_manifest(INGRESS_SETTINGS)
+    lb = load_manifest(INFRA_DIR / "ingress-lb.yaml")
+    assert settings["kind"] == "ConfigMap"
+    assert settings["metadata"]["namespace"] == lb["metadata"]["namespace"]
+    assert list(settings["metadata"]) == ["name", "namespace"]  # a merge adds no labels
+
+
+def test_nginx_closes_an_idle_upstream_connection_before_the_service_does() -> None:
+    """Both count from the end of a response (the service's hyper timer from when it has
+    written it, nginx from when it has read it, a little later): nginx's timeout must end
+    first, with a second to spare, or nginx may send a request into a closing connection."""
+    nginx_ms = int(load_manifest(INGRESS_SETTINGS)["data"]["upstream-keepalive-timeout"]) * 1000
+    assert 0 < nginx_ms <= HEADER_READ_TIMEOUT_MS - 1000
