@@ -11,8 +11,7 @@ the text is rendered when /metrics is scraped.
 from __future__ import annotations
 
 import os
-import resource
-from bisect import bisect_left
+from _bisect import bisect_left  # bisect.bisect_left itself, without bisect.py
 from functools import cache
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -32,7 +31,7 @@ METHODS = frozenset(
     ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE")
 )
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-_PAGE_SIZE = resource.getpagesize()
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 class _Series:
@@ -108,6 +107,9 @@ def process_metrics() -> list[str]:
         return []
     utime, stime, starttime = int(fields[11]), int(fields[12]), int(fields[19])
     vsize, rss_pages = int(fields[20]), int(fields[21])
+    # Imported on the first scrape: nothing before that needs it, and every start would pay.
+    import resource  # noqa: PLC0415
+
     max_fds = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     values = [
         ("cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.",
