@@ -25,7 +25,9 @@ VALUES = [
     pytest.param({"message": "Hello from argo-python!"}, id="greeting"),
     pytest.param({"a": 'quote " backslash \\ newline \n tab \t'}, id="escapes"),
     pytest.param({"ünïcode": "日本 \u2028 \U0001f600 \x00 \x7f"}, id="non-ascii"),
-    pytest.param({"i": 0, "neg": -7, "big": 10**40, "b": True, "f": False, "n": None}, id="scalars"),
+    pytest.param(
+        {"i": 0, "neg": -7, "big": 10**40, "b": True, "f": False, "n": None}, id="scalars"
+    ),
     pytest.param({"f": 0.1, "e": 1e-7, "g": 1e22, "neg": -0.0, "third": 1 / 3}, id="floats"),
     pytest.param({"nan": float("nan")}, id="nan"),
     pytest.param({"inf": float("inf"), "ninf": float("-inf")}, id="infinities"),
