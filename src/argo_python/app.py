@@ -89,6 +89,12 @@ class App:
                 ("/openapi.json", self._openapi),
             )
         }
+        # The fixed routes whose answer never changes, for __call__ to answer without dispatch.
+        self._constant = {
+            path: (route, answer)
+            for path, (route, answer) in self._static.items()
+            if isinstance(answer, Response)
+        }
         self._observe = self.metrics.observe
 
     def __call__(
@@ -97,9 +103,14 @@ class App:
         """Answer one request and count it: the ASGI messages the engine sends, or, for a slow
         answer, the function that computes and counts it on the engine's worker thread."""
         started = perf_counter()
-        route, response = self.dispatch(method, raw_path, query)
-        if isinstance(response, Deferred):
-            return self._later(method, route, response.compute, started)
+        constant = self._constant.get(raw_path)
+        if constant is not None and method in READ_METHODS:  # most requests: /hello, /healthz
+            route, response = constant
+        else:
+            route, answer = self.dispatch(method, raw_path, query)
+            if isinstance(answer, Deferred):
+                return self._later(method, route, answer.compute, started)
+            response = answer
         return self._finish(method, route, response, started)
 
     def _later(

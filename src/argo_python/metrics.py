@@ -54,7 +54,10 @@ class RequestMetrics:
         self._series: dict[tuple[str, str, int], _Series] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        series = self._series.get((method, route, status)) or self._add(method, route, status)
+        try:
+            series = self._series[method, route, status]
+        except KeyError:
+            series = self._add(method, route, status)
         series.sum += seconds
         # Nearly every answer falls in the first bucket: one comparison instead of a search.
         series.buckets[0 if seconds <= _FIRST_BOUND else bisect_left(BUCKETS, seconds)] += 1
