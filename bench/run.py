@@ -4,14 +4,20 @@ FastAPI + uvicorn baseline, in one run.
 For each server: milliseconds from process start to the first 200 from /hello, idle RSS,
 requests/s and p99 latency for /hello and /fibonacci/90 at 64 connections (wrk -t1 -c64), peak
 RSS up to then (the kernel's VmHWM, summed over the server's processes), and /fibonacci/10000
-p99 with a single connection and no other load. The server is pinned to one core and wrk to the
-other; rounds are interleaved (ours, baseline, ours, ...) and the median of the rounds is
-reported.
+p99 with a single connection and no other load. The server is pinned to one core, wrk and this
+script (its polling for the first 200) to the other; rounds are interleaved (ours, baseline,
+ours, ...) and the median of the rounds is reported.
 
 With --starts N, only the time to the first 200 is measured, N interleaved starts of each server
 (median and minimum): start-up varies more than the rest from one start to the next.
 
+With --instructions N, only argo-python's cost per /hello is measured, in user-space
+instructions counted by cachegrind (valgrind): the difference between a run serving 5N and one
+serving N keep-alive requests, divided by 4N, so that start-up and shutdown cancel out. Other
+jobs on the machine do not change the count, where they move a wrk run by tens of per cent.
+
 Usage: python bench/run.py [--rounds 3] [--duration 5] [--json out.json] [--starts N]
+       python bench/run.py --instructions N
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -162,17 +169,25 @@ class Running:
     ready_ms: float
 
 
+def spawn_on_server_cpu(argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start `argv` pinned to the server's core from its first instruction. It inherits this
+    process's affinity, set around the spawn, rather than going through taskset, whose own exec
+    (about 2 ms) would count in the time to the first 200."""
+    own = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {int(SERVER_CPU)})
+    try:
+        return subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+    finally:
+        os.sched_setaffinity(0, own)
+
+
 def start(candidate: Candidate) -> Running:
     port = free_port()
     env = {**os.environ, "PORT": str(port), **candidate.env}
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        ["taskset", "-c", SERVER_CPU, *candidate.command(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = spawn_on_server_cpu(candidate.command(port), env)
     deadline = started + 30
     while time.perf_counter() < deadline:
         try:
@@ -316,6 +331,64 @@ def startup_report(starts: int) -> list[str]:
     return lines
 
 
+def instructions_served(requests: int, connections: int = 8) -> tuple[int, int]:
+    """Run argo-python under cachegrind, serve `requests` /hello requests (at least) on
+    `connections` keep-alive connections, stop it; return (instructions, requests served)."""
+    port = free_port()
+    out = Path(tempfile.gettempdir()) / f"argo-python-cachegrind.{os.getpid()}.out"
+    env = {**os.environ, "PORT": str(port), **CANDIDATES[0].env, "SHUTDOWN_DRAIN_SECONDS": "0"}
+    proc = subprocess.Popen(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={out}",
+         *CANDIDATES[0].command(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120  # valgrind starts the interpreter about 50x slower
+        while True:
+            try:
+                conns = [http.client.HTTPConnection("127.0.0.1", port) for _ in range(connections)]
+                for conn in conns:
+                    conn.request("GET", "/hello")
+                    conn.getresponse().read()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SystemExit("bench: argo-python did not answer under valgrind") from None
+                time.sleep(0.1)
+        served = connections
+        while served < requests + connections:  # a request on every connection, then the answers
+            for conn in conns:
+                conn.request("GET", "/hello")
+            for conn in conns:
+                conn.getresponse().read()
+            served += connections
+        for conn in conns:
+            conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=120)
+    summary = re.search(r"^summary:\s+(\d+)", out.read_text(), re.MULTILINE)
+    out.unlink()
+    if summary is None:
+        raise SystemExit("bench: cannot read cachegrind's output")
+    return int(summary.group(1)), served
+
+
+def instructions_report(requests: int) -> list[str]:
+    """argo-python's user-space instructions per /hello, start-up and shutdown left out."""
+    if not shutil.which("valgrind"):
+        raise SystemExit("bench: valgrind is missing; install it with: apt-get install valgrind")
+    few, few_served = instructions_served(requests)
+    many, many_served = instructions_served(5 * requests)
+    per_request = (many - few) / (many_served - few_served)
+    return [
+        f"# {time.strftime('%Y-%m-%d')} {platform.machine()}, Python "
+        f"{platform.python_version()}; cachegrind, {few_served} and {many_served} keep-alive "
+        "requests on 8 connections",
+        f"{OURS} user-space instructions per /hello request: {per_request:,.0f}",
+    ]
+
+
 def _target(metric: str) -> float:
     return next(target for _, key, _, target in TARGETS if key == metric)
 
@@ -326,7 +399,17 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--json", type=Path, help="also write the medians as JSON here")
     parser.add_argument("--starts", type=int, help="measure only the first 200, N starts each")
+    parser.add_argument(
+        "--instructions", type=int, help="count only instructions per /hello, N requests"
+    )
     args = parser.parse_args()
+    # This process polls for the first 200 and reads /proc: on the load core, so that it never
+    # takes turns with the server it measures.
+    os.sched_setaffinity(0, {int(LOAD_CPU)})
+    if args.instructions:
+        make_runtime_venv()
+        print("\n".join(instructions_report(args.instructions)))
+        return
     if args.starts:
         make_runtime_venv()
         print("\n".join(startup_report(args.starts)))

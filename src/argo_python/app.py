@@ -11,6 +11,7 @@ against that same table. Nothing here knows about sockets or signals (see server
 from __future__ import annotations
 
 import logging
+from functools import partial
 from time import perf_counter
 
 from argo_python.config import Settings
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
 access_log = logging.getLogger("argo_python.access")
 log = logging.getLogger("argo_python")
 
-FIB_PREFIX = "/fibonacci/"
+FIB_PREFIX = b"/fibonacci/"
 FIB_ROUTE = "/fibonacci/{n}"
 UNMATCHED = "unmatched"  # the route label of any path no route serves, to bound label cardinality
 ALLOWED_METHODS = "GET, HEAD"
@@ -76,14 +77,25 @@ class App:
         self._max_n_digits = len(str(settings.fib_max_n))
         hello = json_response(200, {"message": f"Hello from {settings.service_name}!"})
         self._document: Response | None = None
-        # Fixed paths are their own route templates; constant answers are built once, here.
-        self._static: dict[str, Callable[[bytes], Response | Deferred]] = {
-            "/hello": lambda _query: hello,
-            "/healthz": lambda _query: _HEALTHY,
-            "/readyz": self._readiness,
-            "/metrics": self._metrics,
-            "/openapi.json": self._openapi,
+        # Fixed paths, by their raw bytes, with their route templates (the same text) and their
+        # answer: constant ones built once, here; the others computed per request.
+        self._static: dict[bytes, tuple[str, Response | Callable[[bytes], Response | Deferred]]] = {
+            path.encode(): (path, answer)
+            for path, answer in (
+                ("/hello", hello),
+                ("/healthz", _HEALTHY),
+                ("/readyz", self._readiness),
+                ("/metrics", self._metrics),
+                ("/openapi.json", self._openapi),
+            )
         }
+        # The fixed routes whose answer never changes, for __call__ to answer without dispatch.
+        self._constant = {
+            path: (route, answer)
+            for path, (route, answer) in self._static.items()
+            if isinstance(answer, Response)
+        }
+        self._observe = self.metrics.observe
 
     def __call__(
         self, method: str, raw_path: bytes, query: bytes
@@ -91,15 +103,26 @@ class App:
         """Answer one request and count it: the ASGI messages the engine sends, or, for a slow
         answer, the function that computes and counts it on the engine's worker thread."""
         started = perf_counter()
-        route, response = self.dispatch(method, raw_path.decode("latin-1"), query)
-        if isinstance(response, Deferred):
-            compute = response.compute
-            return lambda: self._finish(method, route, self._computed(route, compute), started)
+        constant = self._constant.get(raw_path)
+        if constant is not None and method in READ_METHODS:  # most requests: /hello, /healthz
+            route, response = constant
+        else:
+            route, answer = self.dispatch(method, raw_path, query)
+            if isinstance(answer, Deferred):
+                return self._later(method, route, answer.compute, started)
+            response = answer
         return self._finish(method, route, response, started)
+
+    def _later(
+        self, method: str, route: str, compute: Callable[[], Response], started: float
+    ) -> Callable[[], Messages]:
+        # A function of its own: a closure made in __call__ would turn its locals into cells,
+        # allocated on every request rather than on the rare slow one.
+        return lambda: self._finish(method, route, self._computed(route, compute), started)
 
     def _finish(self, method: str, route: str, response: Response, started: float) -> Messages:
         elapsed = perf_counter() - started
-        self.metrics.observe(method, route, response.status, elapsed)
+        self._observe(method, route, response.status, elapsed)
         if self._access_log:
             access_log.info(
                 "request",
@@ -113,25 +136,25 @@ class App:
         return response.closing() if self.draining else response.messages
 
     def dispatch(
-        self, method: str, path: str, query: bytes = b""
+        self, method: str, raw_path: bytes, query: bytes = b""
     ) -> tuple[str, Response | Deferred]:
         """Return the route template that matched (for labels) and the response."""
-        handler = self._static.get(path)
-        if handler is not None:
-            route = path
-        elif path.startswith(FIB_PREFIX):
-            route, handler = FIB_ROUTE, lambda q: self._fibonacci(path[len(FIB_PREFIX) :], q)
-        elif path == "*" and method == "OPTIONS":  # OPTIONS * asks about the server itself
+        fixed = self._static.get(raw_path)
+        if fixed is not None:
+            route, answer = fixed
+        elif raw_path.startswith(FIB_PREFIX):
+            # partial, not a closure, for the reason given in _later.
+            route, answer = FIB_ROUTE, partial(self._fibonacci, _text(raw_path[len(FIB_PREFIX) :]))
+        elif raw_path == b"*" and method == "OPTIONS":  # OPTIONS * asks about the server itself
             return UNMATCHED, _OPTIONS
         else:
-            return UNMATCHED, error(404, "not_found", f"no route for {clip(path)}")
+            return UNMATCHED, error(404, "not_found", f"no route for {clip(_text(raw_path))}")
         if method not in READ_METHODS:
-            if method == "OPTIONS":
-                return route, _OPTIONS
-            detail = f"{clip(method)} is not allowed on {route}; use {ALLOWED_METHODS}"
-            return route, error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
+            return route, _refused(method, route)
+        if isinstance(answer, Response):  # a constant answer: nothing to compute or fail
+            return route, answer
         try:
-            return route, handler(query)
+            return route, answer(query)
         except Exception:
             return route, _failed(route)
 
@@ -177,6 +200,15 @@ class App:
         return Response(200, self.metrics.render(), METRICS_CONTENT_TYPE)
 
 
+def _refused(method: str, route: str) -> Response:
+    """The answer to a method other than GET and HEAD on a route: OPTIONS gets Allow, any
+    other method 405."""
+    if method == "OPTIONS":
+        return _OPTIONS
+    detail = f"{clip(method)} is not allowed on {route}; use {ALLOWED_METHODS}"
+    return error(405, "method_not_allowed", detail, ("allow", ALLOWED_METHODS))
+
+
 def _failed(route: str) -> Response:
     log.exception("unhandled error", extra={"route": route})
     return error(500, "internal_error", "the server failed to answer")
@@ -187,6 +219,11 @@ def _fibonacci_response(n: int, as_string: bool) -> Response:
     if as_string:
         return Response(200, b'{"n":%d,"result":"%s"}' % (n, digits))
     return Response(200, b'{"n":%d,"result":%s}' % (n, digits))
+
+
+def _text(raw: bytes) -> str:
+    """Raw request bytes as text, one character per byte, as the client sent them."""
+    return raw.decode("latin-1")
 
 
 def clip(text: str, limit: int = CLIP) -> str:
@@ -222,4 +259,4 @@ def route_templates() -> list[str]:
     """Every route template the service answers, read from the dispatch table itself (for the
     OpenAPI and the manifests' consistency tests)."""
     app = App(Settings())
-    return [*app._static, FIB_ROUTE]
+    return [route for route, _ in app._static.values()] + [FIB_ROUTE]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from argo_python.jsontext import dumps
 
 TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class Response:
 
 def json_response(status: int, payload: Any, *headers: tuple[str, str]) -> Response:
     """Compact JSON, as the API promises (`{"n":10,"result":55}`)."""
-    return Response(status, json.dumps(payload, separators=(",", ":")).encode(), JSON, *headers)
+    return Response(status, dumps(payload).encode(), JSON, *headers)
 
 
 def error(status: int, code: str, detail: str, *headers: tuple[str, str]) -> Response:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import time
+
+from argo_python.jsontext import dumps
 
 TYPE_CHECKING = False  # typing only for the type checker: it is not imported at start-up
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, separators=(",", ":"))
+        return dumps(entry, default=str)
 
 
 def configure(level: str) -> None:

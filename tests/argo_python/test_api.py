@@ -107,7 +107,7 @@ def test_a_million_digit_n_is_refused_before_the_application(server: ServerProce
 
 def test_a_million_digit_n_is_rejected_without_parsing_it() -> None:
     app = App(Settings())
-    route, response = app.dispatch("GET", "/fibonacci/" + "9" * 1_000_000)
+    route, response = app.dispatch("GET", b"/fibonacci/" + b"9" * 1_000_000)
     assert route == "/fibonacci/{n}"
     assert response.status == 400
     assert b"invalid_n" in response.body
