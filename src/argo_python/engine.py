@@ -19,8 +19,10 @@ from __future__ import annotations
 import _socket  # socket.py's enums, selectors and file objects are not needed for one option
 import sys
 import threading
+
+# importlib.machinery's PathFinder, from where it is defined: importlib.machinery imports more.
+from _frozen_importlib_external import PathFinder
 from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and its imports
-from importlib.machinery import PathFinder
 
 # typing is for the type checker only: importing it at run time costs start-up time (about a
 # tenth of the service's imports, bench/RESULTS.md, "Start-up imports").

@@ -36,7 +36,6 @@ from __future__ import annotations
 # probe below never uses, at the cost of a few ms of every start (bench/RESULTS.md).
 import _socket
 import logging
-import signal
 import sys
 import threading
 import time
@@ -45,6 +44,15 @@ from argo_python import __version__
 from argo_python.app import App
 from argo_python.config import Settings
 from argo_python.engine import Engine
+
+# _signal is what signal.py wraps: the same functions and numbers, without signal.py's enum
+# classes (enum is a tenth of the start-up's instructions, bench/RESULTS.md, "Start-up
+# imports"). typeshed describes only signal, so the type checker reads that.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal as _signal
+else:
+    import _signal
 
 log = logging.getLogger("argo_python")
 
@@ -55,7 +63,7 @@ BACKLOG = 4096
 HEADER_READ_TIMEOUT_MS = 10_000
 DEFER_ACCEPT_S = 10
 MAX_HEAD_BYTES = 8192
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+STOP_SIGNALS = (_signal.SIGTERM, _signal.SIGINT)
 # Large F(n) are computed on the engine's worker thread, which holds the GIL through each big
 # multiplication; the tokio thread then gets it back within this interval rather than 5 ms, so
 # /hello stays fast while F(FIB_MAX_N) is being computed (bench/fibonacci_bench.py).
@@ -84,7 +92,7 @@ def serve(settings: Settings, started: float) -> None:
     app = App(settings)
     # Blocked before the engine's threads exist, so they inherit the mask and the signals wait
     # for sigwait() below in this thread: no handler runs in the middle of a request.
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    _signal.pthread_sigmask(_signal.SIG_BLOCK, STOP_SIGNALS)
     engine = Engine(
         app,
         host=settings.host,
@@ -106,7 +114,7 @@ def serve(settings: Settings, started: float) -> None:
             "startup_ms": round((time.perf_counter() - started) * 1000, 1),
         },
     )
-    signal.sigwait(STOP_SIGNALS)
+    _signal.sigwait(STOP_SIGNALS)
 
     signalled = time.monotonic()
     app.draining = True
