@@ -77,24 +77,29 @@ def _fibonacci_decimal(n: int) -> str:
 # libmpdec (the decimal module's C library) multiplies by Karatsuba while the product fits in
 # 1,024 words of 19 digits, and by a number-theoretic transform above that. Just above the
 # threshold the transform is the slower one: F(100000)'s last product, 10,450 by 10,450 digits,
-# takes 1.1 ms in one piece and 0.7 ms as two Karatsuba products of half the size
-# (bench/fibonacci_bench.py, "split products").
+# takes 1.0 ms in one piece and 0.5 ms as one Karatsuba step over three products below the
+# threshold (bench/fibonacci_bench.py, "split products"). From about 1.5 times the threshold
+# the transform wins again.
 KARATSUBA_DIGITS = 19 * 1024
+SPLIT_UP_TO_DIGITS = KARATSUBA_DIGITS * 3 // 2
 
 
 def karatsuba_multiplier(ctx: decimal.Context) -> Multiply:
-    """ctx.multiply, except that a product just above libmpdec's Karatsuba limit is computed
-    as two products below it: x y = (hi 10^h + lo) y = (hi y) 10^h + lo y."""
+    """ctx.multiply, except that a product just above libmpdec's Karatsuba limit takes one
+    Karatsuba step here: with x = x1 B + x0 and y = y1 B + y0 for B = 10^h,
+    x y = x1 y1 B^2 + ((x1 + x0)(y1 + y0) - x1 y1 - x0 y0) B + x0 y0."""
     multiply, add, sub, shift, scaleb = ctx.multiply, ctx.add, ctx.subtract, ctx.shift, ctx.scaleb
 
     def mul(x: decimal.Decimal, y: decimal.Decimal) -> decimal.Decimal:
         x_digits, y_digits = x.adjusted() + 1, y.adjusted() + 1  # both are positive integers
-        half = (x_digits + 1) // 2
-        if x_digits + y_digits <= KARATSUBA_DIGITS or half + y_digits > KARATSUBA_DIGITS:
+        if not KARATSUBA_DIGITS < x_digits + y_digits <= SPLIT_UP_TO_DIGITS:
             return multiply(x, y)
-        high = shift(x, -half)  # x without its last `half` digits
-        low = sub(x, scaleb(high, half))
-        return add(scaleb(multiply(high, y), half), multiply(low, y))
+        h = (max(x_digits, y_digits) + 1) // 2
+        x1, y1 = shift(x, -h), shift(y, -h)  # x and y without their last h digits
+        x0, y0 = sub(x, scaleb(x1, h)), sub(y, scaleb(y1, h))
+        high, low = multiply(x1, y1), multiply(x0, y0)
+        middle = sub(sub(multiply(add(x1, x0), add(y1, y0)), high), low)
+        return add(add(scaleb(high, 2 * h), scaleb(middle, h)), low)
 
     return mul
 
