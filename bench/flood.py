@@ -7,13 +7,15 @@ For each server and each kind of held connection ("idle": connected, never sends
 a head just under the MAX_HEAD_BYTES limit, so that the server's whole read buffer is used;
 "keep-alive": makes one request, then keeps the connection open; "reused-full-head": two
 requests a second apart, then a full head a second later, the most a connection can make the
-server keep): start the server pinned to one core, open --connections connections from this
-process on the other core, send each kind's bytes, wait a second, then make --probes
-requests to each of /healthz and /hello, each on a new connection, one at a time, with a
---timeout per request. Reported: the new client's p50/p99/max latency and how many requests
-failed, RSS with everything held and its high-water mark (VmHWM), and whether the server
-survived. Everything is bounded: after three failures in a row the remaining probes of that
-path count as failed without being sent.
+server keep; "slow-reopened": "slow", but a second process opens a new connection for each
+one the server closes, through the probes, as a lasting flood does): start the server pinned
+to one core, open --connections connections from this process on the other core, send each
+kind's bytes, wait a second, then make --probes requests to each of /healthz and /hello, each
+on a new connection, one at a time, with a --timeout per request. Reported: the new client's
+p50/p99/max latency and how many requests failed, RSS with everything held and its
+high-water mark (VmHWM), how many held connections the server closed by then (to make room,
+or at its timeouts), and whether the server survived. Everything is bounded: after three
+failures in a row the remaining probes of that path count as failed without being sent.
 
 Usage: python bench/flood.py [--connections 5000] [--probes 200] [--timeout 2] [--json out.json]
          [--kinds idle,slow,...] [--hold 1]  (seconds from the last bytes sent to the probes)
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import platform
 import resource
@@ -34,6 +37,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from argo_python.server import MAX_HEAD_BYTES
@@ -62,9 +66,14 @@ KINDS: dict[str, tuple[bytes, ...]] = {
     # Each request leaves hyper's read buffer shared with the request it parsed, so the next
     # read gets a new buffer while the old one is freed: the worst case for memory.
     "reused-full-head": (REQUEST, REQUEST, FULL_HEAD),
+    # A lasting flood: each connection the server closes is opened again at once, by another
+    # process on the client's core, all through the probes.
+    "slow-reopened": (SLOW,),
 }
+REOPENED = {"slow-reopened"}
 CONNECT_S = 10.0
-TARGETED = ("idle", "slow")  # the issue's targets; the others are measured for the record
+# The issue's targets; the others are measured for the record.
+TARGETED = ("idle", "slow", "slow-reopened")
 SERVERS = [c for c in CANDIDATES if c.name in ("argo-python", "granian-bare")]
 # (how the check reads; metric; operator; target): for argo-python, under either kind of flood.
 TARGETS = [
@@ -109,6 +118,71 @@ def hold(port: int, count: int, sends: tuple[bytes, ...]) -> list[socket.socket]
     return held
 
 
+def closed_by_server(held: list[socket.socket]) -> int:
+    """How many of `held` the server has closed (their end of stream is waiting to be read)."""
+    closed = 0
+    for sock in held:
+        try:
+            closed += sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+        except BlockingIOError:
+            pass
+        except OSError:  # reset, or never established
+            closed += 1
+    return closed
+
+
+def keep_reopening(
+    port: int, count: int, first_bytes: bytes, *, ready: Any, stop: Any, reopened: Any
+) -> None:
+    """Hold `count` connections, each sent `first_bytes`; open a new one for each the server
+    closes, until `stop` is set. `ready` is set once `count` have been established once."""
+    poller = select.poll()
+    socks: dict[int, socket.socket] = {}
+
+    def open_one() -> None:
+        sock = socket.socket()
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.connect(("127.0.0.1", port))
+        socks[sock.fileno()] = sock
+        poller.register(sock.fileno(), select.POLLOUT)
+
+    def replace(fd: int) -> None:
+        poller.unregister(fd)
+        socks.pop(fd).close()
+        reopened.value += 1
+        open_one()
+
+    for _ in range(count):
+        open_one()
+    established = 0
+    deadline = time.monotonic() + CONNECT_S
+    while not stop.is_set():
+        if established < count and time.monotonic() > deadline:
+            ready.set()  # as many as the kernel took in time
+        for fd, events in poller.poll(50):
+            sock = socks[fd]
+            if events & (select.POLLERR | select.POLLHUP):
+                replace(fd)
+            elif events & select.POLLOUT:
+                try:
+                    sock.send(first_bytes)
+                except OSError:
+                    replace(fd)
+                    continue
+                poller.modify(fd, select.POLLIN)
+                established += 1
+                if established == count:
+                    ready.set()
+            else:  # the server's answer (then it closes), or its end of stream
+                try:
+                    answer = sock.recv(65536)
+                except OSError:
+                    answer = b""
+                if not answer:
+                    replace(fd)
+
+
 def probe(port: int, path: str, count: int, timeout: float) -> tuple[list[float], int]:
     """Latencies in ms of the requests answered 200, and how many failed."""
     latencies: list[float] = []
@@ -141,7 +215,18 @@ def measure(candidate: Candidate, kind: str, args: argparse.Namespace) -> dict[s
     try:
         time.sleep(0.5)
         idle = rss_mib(running.proc.pid)
-        held = hold(running.port, args.connections, KINDS[kind])
+        if kind in REOPENED:
+            fork = multiprocessing.get_context("fork")
+            ready, done, reopened = fork.Event(), fork.Event(), fork.Value("q", 0)
+            holder = fork.Process(
+                target=keep_reopening,
+                args=(running.port, args.connections, KINDS[kind][0]),
+                kwargs={"ready": ready, "stop": done, "reopened": reopened},
+            )
+            holder.start()
+            ready.wait(CONNECT_S * 2)
+        else:
+            held = hold(running.port, args.connections, KINDS[kind])
         time.sleep(args.hold)
         latencies: list[float] = []
         failed = 0
@@ -149,6 +234,12 @@ def measure(candidate: Candidate, kind: str, args: argparse.Namespace) -> dict[s
             answered, lost = probe(running.port, path, args.probes, args.timeout)
             latencies += answered
             failed += lost
+        if kind in REOPENED:
+            done.set()
+            holder.join()
+            closed = reopened.value
+        else:
+            closed = closed_by_server(held)
         ordered = sorted(latencies) or [float("inf")]
         at = min(len(ordered) - 1, int(len(ordered) * 0.99))
         return {
@@ -160,6 +251,7 @@ def measure(candidate: Candidate, kind: str, args: argparse.Namespace) -> dict[s
             "p99_ms": ordered[at] if failed == 0 else float("inf"),
             "max_ms": ordered[-1],
             "failed": failed,
+            "closed": closed,
             "alive": 1.0 if running.proc.poll() is None else 0.0,
         }
     finally:
@@ -176,6 +268,7 @@ ROWS = [
     ("p99_ms", "new client p99 (ms)"),
     ("max_ms", "new client max (ms)"),
     ("failed", "new client requests failed"),
+    ("closed", "held connections closed by the server"),
     ("alive", "server alive afterwards (1 = yes)"),
 ]
 

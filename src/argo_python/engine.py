@@ -25,6 +25,8 @@ import threading
 from _frozen_importlib_external import PathFinder
 from _queue import SimpleQueue  # queue.SimpleQueue itself, without queue.py and its imports
 
+from argo_python.slots import SlotKeeper
+
 # typing is for the type checker only: importing it at run time costs start-up time (about a
 # tenth of the service's imports, bench/RESULTS.md, "Start-up imports").
 TYPE_CHECKING = False
@@ -169,6 +171,8 @@ class Engine:
         listener = granian.ListenerSpec(host, port, backlog).build()
         if defer_accept_s:
             defer_accept(listener.get_fd(), defer_accept_s)
+        # granian never closes an idle connection to make room: this does (argo_python.slots).
+        self.slots = SlotKeeper(listener.get_fd(), max_connections)
         self._worker = granian.ASGIWorker(
             **worker_arguments(
                 sock=(None, listener),
@@ -199,6 +203,7 @@ class Engine:
         """Start accepting connections on granian's own threads and return at once."""
         threading.Thread(target=self._work, name="slow-requests", daemon=True).start()
         self._worker.serve_mtr(self._scheduler, self._loop, self._signal)
+        self.slots.start()
 
     def _work(self) -> None:
         """Answer slow requests one at a time, in arrival order (granian's protocol objects
@@ -217,5 +222,6 @@ class Engine:
 
     def stop(self, on_stopped: Callable[[], object]) -> None:
         """Close the listener; `on_stopped` is called once every open connection has ended."""
+        self.slots.stop()  # first: once the listener is closed, its descriptor may be reused
         self._signal.add_cb(on_stopped)
         self._signal.set()

@@ -15,12 +15,12 @@ The connection policy (docs/service.md, "Connections"; figures from bench/flood.
   slot and no memory. After that the kernel hands it over and the header-read timer runs.
 - At most MAX_CONNECTIONS are served at once, chosen so that the process stays within its
   memory even under the worst lasting flood measured: every connection made to hold the most
-  it can (requests, then a head just under MAX_HEAD_BYTES: about 18 KiB), and, as the
-  header-read timeout recycles them, freed memory the allocator has not reused yet. A
-  connection beyond that waits in the kernel's accept queue (BACKLOG) for a slot; the
-  header-read timeout frees every slot held by a client that is not sending complete
-  requests, so a new client waits for held connections to time out, then is served, not
-  refused. Past the backlog, the kernel drops its connection attempts and the client retries.
+  it can (requests, then a head just under MAX_HEAD_BYTES: about 18 KiB), and, as they are
+  recycled, freed memory the allocator has not reused yet. A connection beyond that waits in
+  the kernel's accept queue (BACKLOG), and the engine's slot keeper (argo_python.slots) closes
+  the least recently active connection for it: a new client is served within milliseconds,
+  not after the header-read timeouts of everything ahead of it. Past the backlog, the kernel
+  drops its connection attempts and the client retries.
 - One timer bounds both how long a request's head may take and how long a keep-alive
   connection may sit idle (hyper has only the one; it starts whenever a head is awaited):
   HEADER_READ_TIMEOUT_MS, 10 s, short, so that a held connection is soon freed. ingress-nginx

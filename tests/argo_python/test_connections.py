@@ -4,10 +4,11 @@ service's own settings for everything else."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ import pytest
 from tests.argo_python.rawhttp import RawConnection
 from tests.argo_python.serverproc import free_port
 
+from argo_python import slots
 from argo_python.engine import Engine
 from argo_python.server import DEFER_ACCEPT_S, MAX_HEAD_BYTES
 
@@ -131,17 +133,173 @@ def test_silent_connections_take_no_slot_so_a_new_client_is_served_past_the_limi
                 sock.close()
 
 
-def test_a_connection_beyond_the_limit_waits_until_the_timeout_frees_a_slot() -> None:
-    limits = Limits(max_connections=2)
+def is_open(sock: socket.socket, within: float = 0.05) -> bool:
+    """True if the server has not closed `sock` (nothing arrives within `within` seconds)."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(65536, socket.MSG_PEEK) != b""
+    except TimeoutError:
+        return True
+    except ConnectionError:
+        return False
+
+
+def until_closed(sock: socket.socket) -> bool:
+    """True once the server closes `sock` within PROMPT_S (any answer before that is read)."""
+    return seconds_until_closed(sock, PROMPT_S) < PROMPT_S
+
+
+def answered_request(port: int) -> socket.socket:
+    """A keep-alive connection that made one request and read its answer, then went idle."""
+    conn = RawConnection(port, timeout=PROMPT_S)
+    assert conn.exchange("GET", "/hello").status == 200
+    return conn.sock
+
+
+def partial_head(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=PROMPT_S)
+    sock.sendall(PARTIAL_HEAD)
+    return sock
+
+
+# Inactive for longer than that before the server is full, so that they can be chosen.
+STAGGER_S = slots.MIN_INACTIVE_MS / 1000 * 1.5
+
+
+@pytest.mark.parametrize(
+    "open_one",
+    [partial_head, answered_request],
+    ids=["heads-never-finished", "idle-keep-alive"],
+)
+def test_when_every_slot_is_held_the_least_recently_active_is_closed_for_a_new_client(
+    open_one: Callable[[int], socket.socket],
+) -> None:
+    # The header-read timeout is far away: only the policy can free a slot in time.
+    limits = Limits(max_connections=3, header_read_timeout_s=60)
     with engine(limits) as port:
-        slow = held(port, limits.max_connections, PARTIAL_HEAD)
+        held = []
         try:
-            began = time.monotonic()
-            assert status_of_new_request(port, timeout=SHORT_TIMEOUT_S + PROMPT_S) == 200
-            waited = time.monotonic() - began
+            for _ in range(limits.max_connections):
+                held.append(open_one(port))
+                time.sleep(STAGGER_S)
+            assert status_of_new_request(port) == 200
+            oldest, *younger = held
+            assert until_closed(oldest)
+            assert all(is_open(sock) for sock in younger)
+            # The freed slot goes to the next connection; the one after that finds every slot
+            # taken again, and the next oldest is closed for it.
+            with RawConnection(port, timeout=PROMPT_S) as staying:
+                assert staying.exchange("GET", "/hello").status == 200
+                assert status_of_new_request(port) == 200
+                assert until_closed(younger[0])
+                assert is_open(younger[1])
+                assert staying.exchange("GET", "/hello").status == 200
         finally:
-            for sock in slow:
+            for sock in held:
                 sock.close()
-    # It waited in the kernel's accept queue for the held connections' header-read timeout,
-    # no longer: then it was accepted, not refused.
-    assert SHORT_TIMEOUT_S * 0.8 <= waited < SHORT_TIMEOUT_S + PROMPT_S
+
+
+def test_a_connection_that_keeps_making_requests_is_not_closed_to_make_room() -> None:
+    limits = Limits(max_connections=2, header_read_timeout_s=60)
+    with engine(limits) as port, RawConnection(port, timeout=PROMPT_S) as busy:
+        assert busy.exchange("GET", "/hello").status == 200  # the older of the two
+        time.sleep(STAGGER_S)
+        idle = partial_head(port)
+        try:
+            stop = threading.Event()
+            newcomer = threading.Thread(
+                target=lambda: stop.wait(STAGGER_S) or status_of_new_request(port)
+            )
+            newcomer.start()
+            while newcomer.is_alive():  # busy keeps moving data while the newcomer waits
+                assert busy.exchange("GET", "/hello").status == 200
+                time.sleep(0.01)
+            assert until_closed(idle)
+            assert busy.exchange("GET", "/hello").status == 200
+        finally:
+            idle.close()
+
+
+def test_below_the_limit_no_connection_is_closed() -> None:
+    limits = Limits(max_connections=4, header_read_timeout_s=60)
+    with engine(limits) as port:
+        held = [partial_head(port) for _ in range(limits.max_connections - 1)]
+        try:
+            time.sleep(STAGGER_S)
+            assert status_of_new_request(port) == 200
+            time.sleep(slots.CHECK_IDLE_S * 4)  # several looks at the queue
+            assert all(is_open(sock) for sock in held)
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def test_the_slot_keeper_stops_with_the_engine() -> None:
+    with engine(Limits()):
+        assert "connection-slots" in {thread.name for thread in threading.enumerate()}
+    assert "connection-slots" not in {thread.name for thread in threading.enumerate()}
+
+
+# (inode -> (fd, ms inactive)), inodes seen on the previous look, how many wait: chosen (fd, inode)
+CHOICES = [
+    pytest.param({1: (10, 500), 2: (11, 900), 3: (12, 300)}, {1, 2, 3}, 1, [(11, 2)], id="oldest"),
+    pytest.param(
+        {1: (10, 500), 2: (11, 900), 3: (12, 300)},
+        {1, 2, 3},
+        2,
+        [(11, 2), (10, 1)],
+        id="as-many-as-wait",
+    ),
+    pytest.param({1: (10, 500), 2: (11, 900)}, {1}, 2, [(10, 1)], id="not-seen-before-is-kept"),
+    pytest.param(
+        {1: (10, slots.MIN_INACTIVE_MS - 1), 2: (11, slots.MIN_INACTIVE_MS)},
+        {1, 2},
+        2,
+        [(11, 2)],
+        id="recently-active-is-kept",
+    ),
+    pytest.param({1: (10, 500)}, {1}, 5, [(10, 1)], id="no-more-than-there-are"),
+]
+
+
+@pytest.mark.parametrize(("open_now", "seen", "waiting", "chosen"), CHOICES)
+def test_which_connections_are_closed(
+    open_now: dict[int, tuple[int, int]],
+    seen: set[int],
+    waiting: int,
+    chosen: list[tuple[int, int]],
+) -> None:
+    assert slots.least_active(open_now, seen, waiting) == chosen
+
+
+def test_looking_at_the_connections_leaves_every_descriptor_as_it_was() -> None:
+    with engine(Limits()) as port:
+        held = [partial_head(port) for _ in range(3)]
+        try:
+            (listener,) = _listeners(port)
+            deadline = time.monotonic() + PROMPT_S
+            while slots.queued(listener, socket.AF_INET, port) and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the engine has accepted them all
+            before = sorted(os.listdir("/proc/self/fd"))
+            for _ in range(20):
+                assert slots.queued(listener, socket.AF_INET, port) == 0
+                assert len(slots.connections(listener, socket.AF_INET, port)) == len(held)
+            assert sorted(os.listdir("/proc/self/fd")) == before
+        finally:
+            for sock in held:
+                sock.close()
+
+
+def _listeners(port: int) -> list[int]:
+    """The descriptors of this process's listening sockets on `port`."""
+    found = []
+    for name in os.listdir("/proc/self/fd"):
+        try:
+            sock = socket.socket(fileno=os.dup(int(name)))
+        except OSError:
+            continue
+        with sock:
+            on_port = sock.family == socket.AF_INET and sock.getsockname()[1] == port
+            if on_port and sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+                found.append(int(name))
+    return found

@@ -1,0 +1,188 @@
+"""When every connection slot is taken, close the connections that have been inactive longest.
+
+granian serves at most `max_connections` at once and takes a slot before it accepts, so with
+every slot held a new connection waits in the kernel's accept queue, and granian itself never
+closes an idle connection to make room. This thread does, from outside granian, by the policy
+nginx applies to its idle connections when it runs out of them:
+
+- Every CHECK_IDLE_S it reads the listening socket's accept queue (one getsockopt). A
+  connection waiting there means the server is full, or about to be.
+- Then it looks at this process's connections to the listener (its file descriptors in
+  /proc/self/fd; TCP_INFO says how many ms ago each last received or sent data). If they take
+  every slot, it closes, least recently active first, as many as wait in the queue, of those
+  that have moved no data for at least MIN_INACTIVE_MS and that it already saw on its previous
+  look (so a connection accepted since then, perhaps being answered right now, is never
+  closed). Closing is `shutdown()` on a duplicate of the descriptor: hyper reads the end of the
+  stream, ends the connection and frees its slot; granian keeps its descriptor until then.
+- While connections wait, it looks again every CHECK_BUSY_S, or after as long as its last look
+  took if that was longer (about 10 ms for 1,024 connections): at most half the core.
+
+It uses only the operating system's interfaces, and relies on two things granian 2.8.9 does
+(engine.GRANIAN_VERSION), which tests/argo_python/test_connections.py checks with real
+sockets: it accepts no connection while every slot is taken, and a connection whose stream
+ends frees its slot at once.
+
+What is closed: idle keep-alive connections and connections whose head is incomplete, the ones
+a flood holds. A request being computed for longer than MIN_INACTIVE_MS while the server is
+full may be closed too: that is load shedding at a moment the server cannot serve everyone.
+Linux only (TCP_INFO, /proc); elsewhere nothing runs, and the header-read timeout alone frees
+slots.
+"""
+
+from __future__ import annotations
+
+import _socket
+import os
+import stat
+import sys
+import threading
+import time
+
+CHECK_IDLE_S = 0.05
+CHECK_BUSY_S = 0.005
+MIN_INACTIVE_MS = 50
+
+# struct tcp_info (linux/tcp.h): the first byte is the state; then u32 fields. For a listening
+# socket tcpi_unacked is the accept queue's length (tcp_get_info in net/ipv4/tcp.c).
+_TCP_INFO_BYTES = 104
+_STATE = 0
+_UNACKED = slice(24, 28)
+_LAST_DATA_SENT = slice(44, 48)
+_LAST_DATA_RECV = slice(52, 56)
+_LISTEN = 10
+_OPEN_STATES = (1, 8)  # ESTABLISHED, CLOSE_WAIT: what holds a slot until granian closes it
+_FDS = "/proc/self/fd"
+
+
+def _u32(info: bytes, field: slice) -> int:
+    return int.from_bytes(info[field], sys.byteorder)
+
+
+def _socket_at(fd: int, family: int) -> tuple[_socket.socket, int] | None:
+    """A socket object on a duplicate of `fd` (closing it leaves `fd` open) and the socket's
+    inode, or None if `fd` is no socket, or was closed meanwhile. The duplicate pins whatever
+    socket `fd` was at that moment."""
+    try:
+        duplicate = os.dup(fd)
+    except OSError:
+        return None
+    try:
+        status = os.fstat(duplicate)
+        if stat.S_ISSOCK(status.st_mode):
+            return _socket.socket(family, _socket.SOCK_STREAM, 0, duplicate), status.st_ino
+    except OSError:
+        pass
+    os.close(duplicate)
+    return None
+
+
+def _tcp_info(sock: _socket.socket) -> tuple[bytes, int] | None:
+    """TCP_INFO and the local port of `sock`, or None if it is not a TCP socket."""
+    try:
+        info = sock.getsockopt(_socket.IPPROTO_TCP, _socket.TCP_INFO, _TCP_INFO_BYTES)
+        return info, sock.getsockname()[1]
+    except (OSError, TypeError):  # not TCP; or not of `family`, whose address has another form
+        return None
+    finally:
+        sock.close()
+
+
+def queued(listener_fd: int, family: int, port: int) -> int:
+    """How many connections wait in the accept queue of the listening socket `listener_fd`
+    (0 if that is no longer the listening socket on `port`)."""
+    found = _socket_at(listener_fd, family)
+    tcp = found and _tcp_info(found[0])
+    if not tcp or tcp[0][_STATE] != _LISTEN or tcp[1] != port:
+        return 0
+    return _u32(tcp[0], _UNACKED)
+
+
+def connections(listener_fd: int, family: int, port: int) -> dict[int, tuple[int, int]]:
+    """This process's open connections to `port`: inode -> (fd, ms since data last moved)."""
+    open_now: dict[int, tuple[int, int]] = {}
+    for name in os.listdir(_FDS):
+        fd = int(name)
+        found = None if fd == listener_fd else _socket_at(fd, family)
+        if found is None:
+            continue
+        tcp = _tcp_info(found[0])
+        if tcp is None or tcp[1] != port or tcp[0][_STATE] not in _OPEN_STATES:
+            continue
+        open_now[found[1]] = (fd, min(_u32(tcp[0], _LAST_DATA_RECV), _u32(tcp[0], _LAST_DATA_SENT)))
+    return open_now
+
+
+def close_if_same(fd: int, family: int, inode: int) -> bool:
+    """shutdown() the connection at `fd` if it is still the socket `inode`."""
+    found = _socket_at(fd, family)
+    if found is None:
+        return False
+    sock, found_inode = found
+    try:
+        if found_inode == inode:
+            sock.shutdown(_socket.SHUT_RDWR)
+            return True
+        return False
+    except OSError:  # the peer or granian closed it first
+        return False
+    finally:
+        sock.close()
+
+
+def least_active(
+    open_now: dict[int, tuple[int, int]], seen_before: set[int], count: int
+) -> list[tuple[int, int]]:
+    """Up to `count` (fd, inode) to close: already seen, inactive long enough, longest first."""
+    candidates = [
+        (inactive, inode, fd)
+        for inode, (fd, inactive) in open_now.items()
+        if inode in seen_before and inactive >= MIN_INACTIVE_MS
+    ]
+    candidates.sort(reverse=True)
+    return [(fd, inode) for _, inode, fd in candidates[:count]]
+
+
+class SlotKeeper:
+    """The thread that applies the policy above to one listener of one engine."""
+
+    def __init__(self, listener_fd: int, max_connections: int) -> None:
+        self._listener_fd = listener_fd
+        # Bound already: its port is known even if 0 was asked for. Its connections are of its
+        # family (an IPv6 listener's IPv4 clients come as mapped addresses).
+        listener = _socket.socket(fileno=os.dup(listener_fd))
+        self._family = listener.family
+        self._port = listener.getsockname()[1]
+        listener.close()
+        self._max_connections = max_connections
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="connection-slots", daemon=True)
+        self.closed = 0  # connections closed so far, for tests and benchmarks
+
+    def start(self) -> None:
+        if sys.platform == "linux":
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop looking, before the listener closes: its descriptor may be reused after that."""
+        self._stopping.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        seen: set[int] = set()
+        interval = CHECK_IDLE_S
+        while not self._stopping.wait(interval):
+            waiting = queued(self._listener_fd, self._family, self._port)
+            if not waiting:
+                seen.clear()
+                interval = CHECK_IDLE_S
+                continue
+            began = time.monotonic()
+            open_now = connections(self._listener_fd, self._family, self._port)
+            if len(open_now) >= self._max_connections:
+                for fd, inode in least_active(open_now, seen, waiting):
+                    if close_if_same(fd, self._family, inode):
+                        self.closed += 1
+            seen = set(open_now)
+            # A look at 1,024 connections takes about 10 ms: at most half the core goes to it.
+            interval = max(CHECK_BUSY_S, time.monotonic() - began)
