@@ -5,8 +5,9 @@ every slot held a new connection waits in the kernel's accept queue, and granian
 closes an idle connection to make room. This thread does, from outside granian, by the policy
 nginx applies to its idle connections when it runs out of them:
 
-- Every CHECK_IDLE_S it reads the listening socket's accept queue (one getsockopt). A
-  connection waiting there means the server is full, or about to be.
+- It waits in poll() for a connection to wait in the listening socket's accept queue; one
+  still waiting CHECK_BUSY_S later (its length is one getsockopt) means the server is full,
+  or about to be. An idle server wakes it never; a busy one at most once per CHECK_BUSY_S.
 - Then it looks at this process's connections to the listener (its file descriptors in
   /proc/self/fd; TCP_INFO says how many ms ago each last received or sent data). If they take
   every slot, it closes, least recently active first, as many as wait in the queue, of those
@@ -38,7 +39,6 @@ import sys
 import threading
 import time
 
-CHECK_IDLE_S = 0.05
 CHECK_BUSY_S = 0.005
 MIN_INACTIVE_MS = 50
 
@@ -155,6 +155,7 @@ class SlotKeeper:
         listener.close()
         self._max_connections = max_connections
         self._stopping = threading.Event()
+        self._wake_read, self._wake_write = os.pipe()
         self._thread = threading.Thread(target=self._run, name="connection-slots", daemon=True)
         self.closed = 0  # connections closed so far, for tests and benchmarks
 
@@ -163,20 +164,37 @@ class SlotKeeper:
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop looking, before the listener closes: its descriptor may be reused after that."""
+        """Stop, before the listener closes: the thread's duplicate of the listening socket
+        would keep it open, and the descriptor may be reused after that."""
         self._stopping.set()
+        os.write(self._wake_write, b"x")
         if self._thread.is_alive():
             self._thread.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
     def _run(self) -> None:
+        import select  # noqa: PLC0415 (only this thread needs it, after start-up)
+
+        # A duplicate, so that poll() never sees a reused descriptor number.
+        listener = os.dup(self._listener_fd)
+        try:
+            poller = select.poll()
+            poller.register(listener, select.POLLIN)  # a connection waits to be accepted
+            poller.register(self._wake_read, select.POLLIN)
+            while not self._stopping.is_set():
+                poller.poll()
+                # granian accepts most connections within microseconds: only one still waiting
+                # after CHECK_BUSY_S says that every slot may be taken.
+                if not self._stopping.wait(CHECK_BUSY_S):
+                    self._make_room(listener)
+        finally:
+            os.close(listener)
+
+    def _make_room(self, listener: int) -> None:
+        """While connections wait to be accepted, close the least recently active ones."""
         seen: set[int] = set()
-        interval = CHECK_IDLE_S
-        while not self._stopping.wait(interval):
-            waiting = queued(self._listener_fd, self._family, self._port)
-            if not waiting:
-                seen.clear()
-                interval = CHECK_IDLE_S
-                continue
+        while waiting := queued(listener, self._family, self._port):
             began = time.monotonic()
             open_now = connections(self._listener_fd, self._family, self._port)
             if len(open_now) >= self._max_connections:
@@ -185,4 +203,5 @@ class SlotKeeper:
                         self.closed += 1
             seen = set(open_now)
             # A look at 1,024 connections takes about 10 ms: at most half the core goes to it.
-            interval = max(CHECK_BUSY_S, time.monotonic() - began)
+            if self._stopping.wait(max(CHECK_BUSY_S, time.monotonic() - began)):
+                return
