@@ -234,10 +234,14 @@ def test_below_the_limit_no_connection_is_closed() -> None:
                 sock.close()
 
 
-def test_the_slot_keeper_stops_with_the_engine() -> None:
-    with engine(Limits()):
+def test_the_slot_keeper_stops_with_the_engine_and_leaves_the_listener_closed() -> None:
+    with engine(Limits()) as port:
         assert "connection-slots" in {thread.name for thread in threading.enumerate()}
     assert "connection-slots" not in {thread.name for thread in threading.enumerate()}
+    # The thread polled a duplicate of the listening socket: had it kept that open, the kernel
+    # would still queue connections that nobody accepts.
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", port), timeout=PROMPT_S).close()
 
 
 # (inode -> (fd, ms inactive)), inodes seen on the previous look, how many wait: chosen (fd, inode)
