@@ -96,22 +96,16 @@ def started_imports(command: Sequence[str]) -> list[str]:
         except OSError as error:
             raise UsageError(f"cannot start {command[0]}: {error.strerror}") from None
         try:
-            _wait_until_listening(service, port)
-            service.send_signal(signal.SIGTERM)
-            status = service.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.wait()
-            status = None
+            failure = _start_and_stop(service, port)
+        finally:
+            if service.poll() is None:
+                service.kill()
+                service.wait()
         log.seek(0)
         lines = log.read().splitlines()
-    if status is None or service.returncode != 0:
+    if failure:
         told = [line for line in lines if not line.startswith(IMPORT_LOG_PREFIX)]
-        outcome = "did not stop" if status is None else f"exited {service.returncode}"
-        raise UsageError(
-            f"{' '.join(command)} {outcome} (started on 127.0.0.1:{port} and sent SIGTERM):\n"
-            + "\n".join(told[-20:])
-        )
+        raise UsageError("\n".join([f"{' '.join(command)} {failure}; its output:", *told[-20:]]))
     names = [
         line.rpartition("|")[2].strip()
         for line in lines
@@ -122,25 +116,38 @@ def started_imports(command: Sequence[str]) -> list[str]:
     return names
 
 
+def _start_and_stop(service: subprocess.Popen[str], port: int) -> str:
+    """Wait until `service` listens on `port`, then stop it with SIGTERM; what went wrong, or
+    "" when it came up and then ended with status 0."""
+    address = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _listening(port):
+        if service.poll() is not None:
+            return f"ended with status {service.returncode} before it listened on {address}"
+        if time.monotonic() > deadline:
+            return f"did not listen on {address} within {START_TIMEOUT_S:g} s"
+        time.sleep(0.05)
+    service.send_signal(signal.SIGTERM)
+    try:
+        status = service.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"did not stop within {STOP_TIMEOUT_S:g} s of SIGTERM"
+    return f"ended with status {status} after SIGTERM" if status else ""
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
-
-
-def _wait_until_listening(service: subprocess.Popen[str], port: int) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if service.poll() is not None:
-            return  # it ended by itself: the caller reports how
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-        except OSError:
-            time.sleep(0.05)
-        else:
-            return
-    raise subprocess.TimeoutExpired(str(service.args), START_TIMEOUT_S)
 
 
 def source_of(name: str) -> Path | None:

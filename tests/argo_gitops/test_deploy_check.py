@@ -46,7 +46,7 @@ ACCEPTED: list[tuple[str, Reference]] = [
     ("placeholder", lambda identity: identity.placeholder_image),
     ("pinned-by-ci", _ci()),
 ]
-# (reference, what the one-line error names) refused in every fork.
+# (id, reference, what the one-line error names): refused in every fork.
 REFUSED: list[tuple[str, Reference, str]] = [
     ("latest", lambda identity: f"{identity.image}:latest", "tag 'latest' is not sha-<7 hex"),
     ("tag-without-digest", lambda i: f"{i.image}:sha-1a2b3c4", "has no @sha256: digest"),

@@ -206,12 +206,14 @@ def test_stdlib_zip_refuses_a_path_the_interpreter_would_not_use_as_built(
 
 
 # A stand-in for the service: listens on HOST:PORT like it, imports `json` at start and `wave`
-# while stopping, and `tomllib` only for a request, which the tool never makes.
+# while stopping, and `tomllib` only for a request, which the tool never makes. EXIT_AT_START
+# and EXIT_AT_STOP make it end with that status before listening or after SIGTERM.
 SERVICE = """\
 import os, signal, socket, sys
 import json
-if os.environ.get("FAIL_AT_START"):
-    sys.exit("cannot listen: address already in use")
+if os.environ.get("EXIT_AT_START"):
+    sys.stderr.write("cannot listen: address already in use\\n")
+    sys.exit(int(os.environ["EXIT_AT_START"]))
 server = socket.create_server((os.environ["HOST"], int(os.environ["PORT"])))
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
 server.setblocking(False)
@@ -222,6 +224,7 @@ while not signal.sigtimedwait({signal.SIGTERM}, 0.05):
     except BlockingIOError:
         pass
 import wave
+sys.exit(int(os.environ.get("EXIT_AT_STOP", "0")))
 """
 
 
@@ -291,9 +294,21 @@ def test_the_services_own_package_is_left_to_the_project_layer(tmp_path: Path) -
         ),
         pytest.param(
             ["-B"],
-            ["--root", "{out}", "--", "env", "FAIL_AT_START=1", "{python}", "{service}"],
-            "exited 1 (started on 127.0.0.1:",
+            ["--root", "{out}", "--", "env", "EXIT_AT_START=1", "{python}", "{service}"],
+            "ended with status 1 before it listened on 127.0.0.1:",
             id="service-fails-to-start",
+        ),
+        pytest.param(
+            ["-B"],
+            ["--root", "{out}", "--", "env", "EXIT_AT_START=0", "{python}", "{service}"],
+            "ended with status 0 before it listened on 127.0.0.1:",
+            id="command-that-serves-nothing",
+        ),
+        pytest.param(
+            ["-B"],
+            ["--root", "{out}", "--", "env", "EXIT_AT_STOP=3", "{python}", "{service}"],
+            "ended with status 3 after SIGTERM",
+            id="service-fails-to-stop-cleanly",
         ),
         pytest.param(["-B"], ["--root", "{out}"], "COMMAND", id="no-command"),
         pytest.param(
