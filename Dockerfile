@@ -22,9 +22,9 @@ ARG UV_VERSION=0.13.9
 RUN python3 -m venv /opt/uv \
     && /opt/uv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 
-# No UV_COMPILE_BYTECODE: the bytecode stage below compiles exactly the modules the server
-# imports, rather than every module of every package (granian's ASGI/WSGI/CLI code is never
-# loaded).
+# No UV_COMPILE_BYTECODE: the bytecode stage below compiles exactly the modules the service
+# imports at start, rather than every module of every package (granian's Python package, its
+# ASGI/WSGI/CLI code, is never loaded: the service loads only its extension module).
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv \
     UV_PYTHON=python3 \
     UV_PYTHON_DOWNLOADS=never \
@@ -54,16 +54,19 @@ RUN --mount=type=cache,target=/root/.cache/uv \
 
 
 # Bytecode: the official image ships the standard library without bytecode, and a read-only
-# container cannot keep what it compiles, so every start would compile the ~125 standard
-# modules the server imports (0.2 s of CPU, about a second under the pod's CPU limit). This
-# stage compiles what the dependencies load: the standard modules into the deflated
-# pythonXY.zip that CPython searches before the standard-library directory (1.3 MB, where
-# loose .pyc files take 3.3 MB), the dependencies' modules into their __pycache__. The files land under /out at
-# their paths in the image, for one COPY. Inputs: the base, the dependency layer, the script.
+# container cannot keep what it compiles, so every start would compile the standard modules
+# the service imports. This stage starts the service as CMD does, stops it, and compiles
+# what it imported (tools/image_bytecode.py reads CPython's import log): the standard modules
+# into the deflated pythonXY.zip that CPython searches before the standard-library directory,
+# other modules into their __pycache__. The service's own package is left to the project
+# layer, and every file gets a fixed time, so the output is the same, and the runtime's
+# COPY of it a cached layer, until uv.lock or the service's imports change. The files land
+# under /out at their paths in the image, for one COPY.
 FROM base AS bytecode
 COPY --from=builder /app/.venv /app/.venv
+COPY --from=builder /stage/app/.venv/ /app/.venv/
 COPY tools/image_bytecode.py /tmp/
-RUN /app/.venv/bin/python -B /tmp/image_bytecode.py --root /out granian.server.embed
+RUN /app/.venv/bin/python -B /tmp/image_bytecode.py --root /out -- /app/.venv/bin/argo-python
 
 
 FROM base AS runtime
@@ -92,10 +95,11 @@ ARG VERSION=dev
 ARG REVISION=unknown
 ARG SOURCE=unknown
 
-# The project's bytecode, and that of the few standard modules only the project imports
-# (decimal is imported on the first large F(n), openapi on the first /openapi.json).
+# The project's bytecode, and that of the few standard modules it imports only on some
+# requests, after start-up (decimal on the first large F(n); openapi, and with it typing and
+# json, on the first /openapi.json). The image test fails on any module compiled while serving.
 RUN /app/.venv/bin/python -c \
-    "import argo_python.__main__, argo_python.server, argo_python.openapi, decimal"
+    "import argo_python.__main__, argo_python.server, argo_python.openapi, decimal, json"
 
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \

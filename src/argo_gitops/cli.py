@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import NoReturn
 
 from argo_gitops import fork
+from argo_gitops.deployimage import check_deployable
 from argo_gitops.errors import GitError, GitOpsError, InputError, SupersededError
 from argo_gitops.identity import NODE_PORT_RANGE, load, with_changes
-from argo_gitops.imageref import parse_image_ref
+from argo_gitops.imageref import ImageRef, parse_image_ref
 from argo_gitops.manifest import read_manifest, set_image, write_manifest
 from argo_gitops.publish import Outcome, Target, publish
 
 PROG = "argo-gitops"
 EXIT_CODES = {
     0: "done: the manifest has the image (updated, unchanged or published)",
-    InputError.exit_code: "bad input: arguments, image reference, manifest or fork setting; "
-    "nothing changed",
+    InputError.exit_code: "bad input: arguments, image reference (malformed, or one the fork's "
+    "deploy check rejects), manifest or fork setting; nothing changed",
     GitError.exit_code: "git failed (not a repository, dirty manifest, push refused or still "
     "rejected after the retries, conflict outside the manifest)",
     SupersededError.exit_code: "not pushed: the branch already deploys a build that is not older",
@@ -145,8 +146,15 @@ def _node_port(text: str) -> int:
     return int(text)
 
 
-def _set_image(args: argparse.Namespace) -> str:
+def _image(args: argparse.Namespace) -> ImageRef:
+    """The IMAGE_REF argument, refused unless the manifest's fork could deploy it."""
     image = parse_image_ref(args.image)
+    check_deployable(image, args.manifest)
+    return image
+
+
+def _set_image(args: argparse.Namespace) -> str:
+    image = _image(args)
     text = read_manifest(args.manifest)
     updated = set_image(text, image, args.container, str(args.manifest))
     if updated == text:
@@ -156,7 +164,7 @@ def _set_image(args: argparse.Namespace) -> str:
 
 
 def _publish(args: argparse.Namespace) -> str:
-    image = parse_image_ref(args.image)
+    image = _image(args)
     target = Target(remote=args.remote, branch=args.branch, retries=args.retries)
     result = publish(args.manifest, image, args.container, target, _progress)
     if result.outcome is Outcome.UNCHANGED:

@@ -26,7 +26,7 @@ NODE_PORT_RANGE = (30000, 32767)
 
 # GitHub's rules: an owner is 1-39 letters, digits and single inner hyphens; a repository name is
 # letters, digits, '.', '_' and '-' (and never just '.' or '..').
-_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
 _REPOSITORY = re.compile(r"[A-Za-z0-9._-]{1,100}")
 # A DNS-1035 label: what Kubernetes requires of a Service name, and tofu/variables.tf of a key.
 _NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
@@ -91,7 +91,7 @@ def validate(identity: Identity) -> Identity:
         (
             "OWNER",
             identity.owner,
-            _OWNER.fullmatch(identity.owner),
+            GITHUB_OWNER.fullmatch(identity.owner),
             "a GitHub user or organisation"
             " (letters, digits and single inner hyphens, at most 39 characters)",
         ),
@@ -173,6 +173,16 @@ def load(root: Path) -> Identity:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file; this is not an argo-python repository") from None
     return parse(text, str(path))
+
+
+def find_root(path: Path) -> Path | None:
+    """The repository `path` belongs to: the nearest directory holding the identity file, at
+    `path` or above it; None when there is none."""
+    start = path.resolve()
+    for directory in (start, *start.parents):
+        if (directory / IDENTITY_FILE).is_file():
+            return directory
+    return None
 
 
 def render(identity: Identity) -> str:

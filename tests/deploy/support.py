@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 import shutil
 from functools import cache
 from pathlib import Path
@@ -36,12 +35,6 @@ KUBERNETES_VERSIONS = ("1.31.0", "1.37.0")
 IDENTITY = identity.load(ROOT)
 APP = IDENTITY.name
 CONTAINER = IDENTITY.name
-# What CI writes: `ghcr.io/<owner>/<repository>:sha-<7 hex>@sha256:<64 hex>`, owner and repository
-# lower-cased (deploy.yml names the image after the GitHub repository it runs in).
-CI_IMAGE_PATTERN = re.compile(
-    r"ghcr\.io/(?P<owner>[a-z0-9]([a-z0-9-]*[a-z0-9])?)/(?P<repository>[a-z0-9]+([._-][a-z0-9]+)*)"
-    r":sha-(?P<sha>[0-9a-f]{7})@sha256:[0-9a-f]{64}"
-)
 TOFU_INSTALL_HINT = (
     "install OpenTofu (https://opentofu.org/docs/intro/install/, docs/opentofu.md) "
     "or Terraform (https://developer.hashicorp.com/terraform/install)"

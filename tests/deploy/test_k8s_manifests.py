@@ -8,12 +8,12 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from argo_gitops import deployimage
 from argo_gitops.identity import PLACEHOLDER_TAG
 from argo_python.server import HEADER_READ_TIMEOUT_MS
 
 from .support import (
     APP,
-    CI_IMAGE_PATTERN,
     CONTAINER,
     IDENTITY,
     INFRA_DIR,
@@ -68,18 +68,8 @@ def test_deployment_has_one_container_named_for_the_app() -> None:
 
 def image_problem(image: str) -> str:
     """Why `image` is neither the fork's placeholder nor an image CI pushed for it ("" if it is
-    one of them)."""
-    if image == IDENTITY.placeholder_image:
-        return ""
-    match = CI_IMAGE_PATTERN.fullmatch(image)
-    if match is None:
-        return f"{image} is not ghcr.io/<owner>/<repository>:sha-<7 hex>@sha256:<64 hex>"
-    # Until fork.toml names an owner, CI's image may be any repository's (a fork on GitHub
-    # names it after itself); from then on it must be the fork's own package.
-    name = image.partition(":")[0]
-    if IDENTITY.forked and name != IDENTITY.image:
-        return f"{image} is not an image of {IDENTITY.image} (fork.toml)"
-    return ""
+    one of them): the rule argo-gitops set-image applies before it writes."""
+    return deployimage.image_problem(image, IDENTITY)
 
 
 def test_image_is_the_placeholder_or_a_pinned_build_of_the_forks_package() -> None:

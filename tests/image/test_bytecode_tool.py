@@ -205,41 +205,115 @@ def test_stdlib_zip_refuses_a_path_the_interpreter_would_not_use_as_built(
         image_bytecode.stdlib_zip()
 
 
-def test_the_tool_writes_the_stdlib_zip_at_its_sys_path_place_under_root(tmp_path: Path) -> None:
+# A stand-in for the service: listens on HOST:PORT like it, imports `json` at start and `wave`
+# while stopping, and `tomllib` only for a request, which the tool never makes. EXIT_AT_START
+# and EXIT_AT_STOP make it end with that status before listening or after SIGTERM.
+SERVICE = """\
+import os, signal, socket, sys
+import json
+if os.environ.get("EXIT_AT_START"):
+    sys.stderr.write("cannot listen: address already in use\\n")
+    sys.exit(int(os.environ["EXIT_AT_START"]))
+server = socket.create_server((os.environ["HOST"], int(os.environ["PORT"])))
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+server.setblocking(False)
+while not signal.sigtimedwait({signal.SIGTERM}, 0.05):
+    try:
+        server.accept()[0].close()
+        import tomllib
+    except BlockingIOError:
+        pass
+import wave
+sys.exit(int(os.environ.get("EXIT_AT_STOP", "0")))
+"""
+
+
+def _service(tmp_path: Path) -> Path:
+    return _tree(tmp_path / "service", {"service.py": SERVICE})["service.py"]
+
+
+def _zip_of(root: Path) -> Path:
+    """Where the tool writes the zip under `root`: CPython on POSIX looks for it at
+    <prefix>/lib/pythonXY.zip."""
+    version = f"{sys.version_info.major}{sys.version_info.minor}"
+    return root / Path(sys.base_prefix).relative_to("/") / "lib" / f"python{version}.zip"
+
+
+def test_the_tool_compiles_what_the_started_service_imports_until_it_stops(
+    tmp_path: Path,
+) -> None:
     root = tmp_path / "out"
 
-    result = _run("-B", TOOL, "--root", root, "json")
+    result = _run("-B", TOOL, "--root", root, "--", sys.executable, _service(tmp_path))
 
-    # Where CPython on POSIX looks for it: <prefix>/lib/pythonXY.zip.
-    version = f"{sys.version_info.major}{sys.version_info.minor}"
-    archive = root / Path(sys.base_prefix).relative_to("/") / "lib" / f"python{version}.zip"
     assert result.returncode == 0, result.stderr
-    assert "json/__init__.pyc" in zipfile.ZipFile(archive).namelist()
+    names = zipfile.ZipFile(_zip_of(root)).namelist()
+    assert {"json/__init__.pyc", "wave.pyc"} <= set(names)
+    assert "tomllib/__init__.pyc" not in names
     imported = _run(
         "-I",
         "-c",
-        f"import sys, zipimport; sys.path.insert(0, {str(archive)!r}); import json\n"
+        f"import sys, zipimport; sys.path.insert(0, {str(_zip_of(root))!r}); import json\n"
         "assert isinstance(json.__loader__, zipimport.zipimporter), json.__loader__\n"
         "print(json.dumps({'n': 10}))",
     )
     assert imported.stdout == '{"n": 10}\n', imported.stderr
 
 
+def test_the_services_own_package_is_left_to_the_project_layer(tmp_path: Path) -> None:
+    # The real service, started by its console script as the image's CMD starts it.
+    import argo_python  # noqa: PLC0415 - the package whose files must not be written
+
+    root = tmp_path / "out"
+    command = Path(sys.executable).with_name(argo_python.__name__.replace("_", "-"))
+
+    result = _run("-B", TOOL, "--root", root, "--", command)
+
+    assert result.returncode == 0, result.stderr
+    written = [path for path in root.rglob("*") if path.is_file()]
+    own = [str(Path(location).relative_to("/")) for location in argo_python.__path__]
+    assert written
+    assert [path for path in written if any(part in str(path) for part in own)] == []
+    assert {path.stat().st_mtime for path in [root, *root.rglob("*")]} == {
+        image_bytecode.FIXED_MTIME
+    }
+
+
 @pytest.mark.parametrize(
     ("flags", "args", "message"),
     [
-        pytest.param([], ["--root", "{out}", "json"], "run with python -B", id="without-B"),
-        pytest.param(["-B"], ["--root", "{full}", "json"], "is not empty", id="root-not-empty"),
+        pytest.param([], ["--root", "{out}", "{service}"], "run with python -B", id="without-B"),
+        pytest.param(
+            ["-B"], ["--root", "{full}", "{service}"], "is not empty", id="root-not-empty"
+        ),
         pytest.param(
             ["-B"],
-            ["--root", "{out}", "no_such_module_here"],
-            "importing no_such_module_here failed",
-            id="unknown-module",
+            ["--root", "{out}", "--", "{out}-no-such-program"],
+            "cannot start",
+            id="no-such-command",
         ),
-        pytest.param(["-B"], ["--root", "{out}"], "MODULE", id="no-module"),
+        pytest.param(
+            ["-B"],
+            ["--root", "{out}", "--", "env", "EXIT_AT_START=1", "{python}", "{service}"],
+            "ended with status 1 before it listened on 127.0.0.1:",
+            id="service-fails-to-start",
+        ),
+        pytest.param(
+            ["-B"],
+            ["--root", "{out}", "--", "env", "EXIT_AT_START=0", "{python}", "{service}"],
+            "ended with status 0 before it listened on 127.0.0.1:",
+            id="command-that-serves-nothing",
+        ),
+        pytest.param(
+            ["-B"],
+            ["--root", "{out}", "--", "env", "EXIT_AT_STOP=3", "{python}", "{service}"],
+            "ended with status 3 after SIGTERM",
+            id="service-fails-to-stop-cleanly",
+        ),
+        pytest.param(["-B"], ["--root", "{out}"], "COMMAND", id="no-command"),
         pytest.param(
             ["-B", "-X", "pycache_prefix={out}-cache"],
-            ["--root", "{out}", "json"],
+            ["--root", "{out}", "{service}"],
             "PYTHONPYCACHEPREFIX is set",
             id="pycache-prefix",
         ),
@@ -251,13 +325,18 @@ def test_bad_usage_exits_2_with_one_clear_message_and_writes_nothing(
     out, full = tmp_path / "out", tmp_path / "full"
     full.mkdir()
     (full / "kept").write_text("")
+    service = _service(tmp_path)
+    values = {"out": out, "full": full, "service": service, "python": sys.executable}
 
     result = _run(
         *(flag.format(out=out) for flag in flags),
         TOOL,
-        *(arg.format(out=out, full=full) for arg in args),
+        *(arg.format(**values) for arg in args),
     )
 
     assert (result.returncode, message in result.stderr) == (2, True), result.stderr
-    assert (out.exists(), [path.name for path in tmp_path.iterdir()]) == (False, ["full"])
+    assert (out.exists(), sorted(path.name for path in tmp_path.iterdir())) == (
+        False,
+        ["full", "service"],
+    )
     assert [path.name for path in full.iterdir()] == ["kept"]

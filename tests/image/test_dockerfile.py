@@ -5,6 +5,8 @@ These need no container engine; what the built image does is checked in test_ima
 
 from __future__ import annotations
 
+import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +90,14 @@ def test_qualified_names_docker_hub_in_full(reference: str, expected: str) -> No
 def test_command_is_exec_form_and_comes_last_but_for_metadata() -> None:
     steps = [i for i in instructions() if i.keyword not in ("ARG", "LABEL")]
     assert (steps[-1].keyword, steps[-1].arguments) == ("CMD", '["/app/.venv/bin/argo-python"]')
+
+
+def test_bytecode_stage_starts_the_service_as_the_images_command_does() -> None:
+    """The bytecode compiled is that of what CMD imports at start: the tool runs CMD itself."""
+    (command,) = [i for i in instructions() if i.keyword == "CMD"]
+    runs = [shlex.split(i.arguments) for i in instructions() if i.keyword == "RUN"]
+    (tool,) = [argv for argv in runs if any(arg.endswith("/image_bytecode.py") for arg in argv)]
+    assert tool[tool.index("--") + 1 :] == json.loads(command.arguments)
 
 
 @pytest.mark.parametrize(

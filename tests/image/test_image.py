@@ -20,6 +20,7 @@ from tests.image.dockerfile import REPO, arg_default
 from tests.image.engine import Engine
 from tests.image.harness import BUILD_ARGS, TAG, Container, Containers
 
+import argo_python
 from argo_python.config import Settings
 
 pytestmark = pytest.mark.image
@@ -32,6 +33,11 @@ ENGINE_MOUNTS = ("/dev", "/proc", "/sys", "/etc/hosts", "/etc/hostname", "/etc/r
 # `python -v` names the file each module's code object came from: a quoted .pyc path when
 # bytecode was used, the bare .py path when the module had to be compiled at start-up.
 COMPILED_AT_START = re.compile(r"^# code object from (/\S+\.py)$", re.MULTILINE)
+# `python -v`'s line for each import: the module and the loader that ran it.
+IMPORTED = re.compile(r"^import '(?P<name>[^']+)' # (?P<loader>.*)$", re.MULTILINE)
+BYTECODE_USED = re.compile(r"^# code object from '(/\S+\.pyc)'$", re.MULTILINE)
+# The .pyc flags word (PEP 552): bit 0 set for the hash-based files written at build time.
+HASH_BASED = 0b01
 # Left out of the copy a rebuild starts from: nothing of these is in the build context anyway.
 NOT_COPIED = (".git", ".venv", ".tools", ".mypy_cache", ".pytest_cache", ".ruff_cache")
 # The top layers, rebuilt when src/ changes: the project's files, then the bytecode of the
@@ -134,13 +140,53 @@ def test_every_module_loaded_while_serving_comes_from_build_time_bytecode(
     assert COMPILED_AT_START.findall(logs.stderr) == []
 
 
+def _start_up_log(engine: Engine, containers: Containers) -> str:
+    """`python -v`'s log of the service from its start until it has stopped, with the one
+    /healthz request the harness makes to see that it is up."""
+    container = containers.start("start-up", "PYTHONVERBOSE=1", "SHUTDOWN_DRAIN_SECONDS=0")
+    engine.run("stop", "-t", str(KILL_TIMEOUT_S), container.name, timeout=KILL_TIMEOUT_S + 30)
+    return engine.run("logs", container.name).stderr
+
+
+def test_start_up_modules_run_from_the_bytecode_stage_and_the_zip_holds_only_them(
+    engine: Engine, image: str, containers: Containers
+) -> None:
+    log = _start_up_log(engine, containers)
+    zipped = {
+        match["name"]
+        for match in IMPORTED.finditer(log)
+        if match["loader"].startswith("<zipimporter")
+    }
+    # Bytecode read from a file: unless it is the service's own package's, it must have been
+    # written by tools/image_bytecode.py (hash-based), not by the project layer's import step.
+    own = f"/{argo_python.__name__}/"
+    from_files = sorted(path for path in BYTECODE_USED.findall(log) if own not in path)
+    program = (
+        "import json, sys, zipfile\n"
+        "archive = next(entry for entry in sys.path if entry.endswith('.zip'))\n"
+        "flags = {path: int.from_bytes(open(path, 'rb').read(8)[4:8], 'little')\n"
+        "         for path in sys.argv[1:]}\n"
+        "print(json.dumps({'names': zipfile.ZipFile(archive).namelist(), 'flags': flags}))"
+    )
+    found = json.loads(run_once(engine, image, "python", "-c", program, *from_files))
+    top_level = {name.split("/")[0].removesuffix(".pyc") for name in found["names"]}
+
+    assert zipped, "no module of the start-up came from the standard-library zip"
+    assert COMPILED_AT_START.findall(log) == []
+    assert {path: flags & HASH_BASED for path, flags in found["flags"].items()} == dict.fromkeys(
+        from_files, HASH_BASED
+    )
+    # Nothing the start-up does not load: at most the rest of a package it loads from.
+    assert top_level == {name.partition(".")[0] for name in zipped}
+
+
 def test_standard_library_zip_comes_before_its_directory_and_holds_whole_packages(
     engine: Engine, image: str
 ) -> None:
-    # A package in the zip is looked up only there: a module the server imports later (say
-    # concurrent.futures.thread, for asyncio's default executor) must be in it too.
+    # A package in the zip is looked up only there: every module of it must be in it, also
+    # those the service imports later or never.
     program = (
-        "import json, pathlib, sys, sysconfig, zipfile, concurrent.futures.thread as later\n"
+        "import json, pathlib, sys, sysconfig, zipfile\n"
         "stdlib = pathlib.Path(sysconfig.get_paths()['stdlib'])\n"
         "archive = next(entry for entry in sys.path if entry.endswith('.zip'))\n"
         "names = set(zipfile.ZipFile(archive).namelist())\n"
@@ -149,13 +195,13 @@ def test_standard_library_zip_comes_before_its_directory_and_holds_whole_package
         "            for package in packages for path in (stdlib / package).rglob('*.py')}\n"
         "first = sys.path.index(archive) < sys.path.index(str(stdlib))\n"
         "print(json.dumps({'first': first, 'packages': packages,\n"
-        "    'missing': sorted(expected - names), 'later': type(later.__loader__).__name__}))"
+        "    'missing': sorted(expected - names)}))"
     )
     found = json.loads(run_once(engine, image, "python", "-c", program))
 
     assert found["first"] is True
-    assert {"asyncio", "concurrent", "logging"} <= set(found["packages"])
-    assert (found["missing"], found["later"]) == ([], "zipimporter")
+    assert found["packages"]
+    assert found["missing"] == []
 
 
 def test_image_declares_port_command_and_labels_from_build_args(engine: Engine, image: str) -> None:
