@@ -26,8 +26,16 @@ def main() -> None:
     try:
         serve(settings, started)  # returns once the server has drained and stopped
     except OSError as exc:  # binding the port failed
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        where = f"{host}:{settings.port}"
         logging.getLogger("argo_python").error(
-            "cannot listen", extra={"event": "error", "error": str(exc)}
+            f"cannot listen on {where} (HOST, PORT): {exc.strerror or exc}",
+            extra={
+                "event": "error",
+                "error": str(exc),
+                "host": settings.host,
+                "port": settings.port,
+            },
         )
         sys.exit(1)
     # granian's Rust runtime threads can still be winding down while the interpreter finalises,

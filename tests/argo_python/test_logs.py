@@ -60,6 +60,9 @@ def test_a_taken_port_is_a_logged_error_and_exit_1() -> None:
         record = json.loads(result.stdout.splitlines()[-1])
         assert (record["event"], record["level"]) == ("error", "error")
         assert "in use" in record["error"]
+        # The message says where, and which settings choose that.
+        assert f"127.0.0.1:{first.port}" in record["msg"]
+        assert (record["host"], record["port"]) == ("127.0.0.1", first.port)
         assert first.get("/hello").status == 200
     finally:
         first.stop()
