@@ -22,7 +22,7 @@ try:
 except ModuleNotFoundError as error:
     print(
         f"codex-review: error: missing dependency {error.name!r}; install the review extra "
-        "(uv sync --locked --extra review, or pip install unidiff httpx)",
+        "(uv sync --locked --extra review, or pip install '.[review]' in the repository)",
         file=sys.stderr,
     )
     raise SystemExit(2) from None

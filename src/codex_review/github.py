@@ -243,12 +243,14 @@ class GitHubClient:
         """Seconds spent waiting on GitHub so far."""
         return self._waited
 
-    def _wait(self, seconds: float, what: str) -> None:
+    def _wait(self, seconds: float, what: str, why: str) -> None:
+        """Sleep `seconds` before trying `what` again, because `why` (how the last try went,
+        for the error line when the wait budget does not allow it)."""
         if self._waited + seconds > self._budget:
             left = max(0.0, self._budget - self._waited)
             raise GitHubError(
-                f"GitHub API {what} is rate limited: GitHub asks to wait {seconds:.0f} s, more "
-                f"than the {left:.0f} s left of the wait budget (CODEX_REVIEW_WAIT_BUDGET)"
+                f"GitHub API {what} {why}; the next try would wait {seconds:.0f} s, more than "
+                f"the {left:.0f} s left of the wait budget (CODEX_REVIEW_WAIT_BUDGET)"
             )
         self._waited += seconds
         self._sleep(seconds)
@@ -269,19 +271,20 @@ class GitHubClient:
                 if final or not idempotent:
                     message = f"GitHub API {what} failed: {type(error).__name__}"
                     raise GitHubUnavailableError(message) from None
-                self._wait(self._backoff_delay(failures), what)
+                why = f"failed: {type(error).__name__}"
+                self._wait(self._backoff_delay(failures), what, why)
                 failures += 1
                 continue
             if _is_rate_limited(response):
                 wait, bare = rate_limit_wait(response, self._clock(), self._secondary_waits)
                 self._secondary_waits += bare
-                self._wait(wait, what)
+                self._wait(wait, what, "is rate limited")
                 continue
             if not (idempotent and response.status_code >= 500) or final:
                 break
             retry_after = response.headers.get("retry-after", "").strip()
             delay = float(retry_after) if retry_after.isdigit() else self._backoff_delay(failures)
-            self._wait(delay, what)
+            self._wait(delay, what, f"answered {response.status_code}")
             failures += 1
         if response.is_success:
             return response

@@ -350,12 +350,19 @@ def test_plain_403_is_not_retried(github: FakeGitHub) -> None:
     assert sleeps == []
 
 
-def test_an_unreachable_api_is_an_error_not_a_crash() -> None:
+@pytest.mark.parametrize("budget", [0.0, 1_000.0], ids=["no-wait-left", "waits-then-fails"])
+def test_an_unreachable_api_is_an_error_not_a_crash(budget: float) -> None:
     sleeps: list[float] = []
-    client = GitHubClient("http://127.0.0.1:9", TOKEN, sleep=sleeps.append, max_attempts=2)
+    client = GitHubClient(
+        "http://127.0.0.1:9", TOKEN, sleep=sleeps.append, max_attempts=2, wait_budget=budget
+    )
 
-    with client, pytest.raises(GitHubError, match="failed: ConnectError"):
+    with client, pytest.raises(GitHubError) as raised:
         list(client.iter_comments("octo-org/widgets", PR_NUMBER))
+
+    # What went wrong, whether or not the budget allowed another try; never "rate limited".
+    assert "failed: ConnectError" in str(raised.value)
+    assert "rate limited" not in str(raised.value)
 
 
 def test_a_502_after_the_comment_was_created_does_not_duplicate_it(
