@@ -153,43 +153,47 @@ def candidate_rows(rule: Rule, text: str, folded: str, added: _Added) -> list[in
     return added.rows_where(rule.line_regex)
 
 
-def _markers(text: str) -> list[tuple[int, int, frozenset[str]]]:
-    """(row, byte column, rule ids) of every ``codex-review: ignore[...]`` marker in the text
-    (``*`` for all rules): whether each lies in a comment is the tree's to say."""
-    markers: list[tuple[int, int, frozenset[str]]] = []
+# What may stand before a marker on its line when the comment is the line's only content: the
+# comment openers of the reviewed languages, and the ` * ` of a block comment's inner lines.
+_COMMENT_OPENERS = " \t#/*-;!<"
+
+
+def _markers(text: str) -> list[tuple[int, int, frozenset[str], int]]:
+    """(row, byte column, rule ids, row silenced) of every ``codex-review: ignore[...]`` marker
+    in the text (``*`` for all rules): a trailing comment silences its own row, a comment on a
+    line of its own the next. Whether each lies in a comment is the tree's to say."""
+    markers: list[tuple[int, int, frozenset[str], int]] = []
     for match in _SUPPRESS.finditer(text):
         row = text.count("\n", 0, match.start())
         line_start = text.rfind("\n", 0, match.start()) + 1
-        column = len(text[line_start : match.start()].encode("utf-8", "surrogatepass"))
+        before = text[line_start : match.start()]
+        column = len(before.encode("utf-8", "surrogatepass"))
         ids = match.group("ids")
         rules = (
             frozenset(part.strip() for part in ids.split(",") if part.strip())
             if ids is not None
             else _ALL_RULES
         )
-        markers.append((row, column, rules))
+        markers.append((row, column, rules, row + 1 if not before.strip(_COMMENT_OPENERS) else row))
     return markers
 
 
 def _suppressions(
-    markers: Sequence[tuple[int, int, frozenset[str]]], in_comment: Sequence[bool] | None
+    markers: Sequence[tuple[int, int, frozenset[str], int]], in_comment: Sequence[bool] | None
 ) -> dict[int, frozenset[str]]:
     """Row -> rule ids silenced by the markers that lie in a comment; without a tree (no
     language, or the file could not be parsed) every marker counts."""
     silenced: dict[int, frozenset[str]] = {}
-    for index, (row, _column, rules) in enumerate(markers):
+    for index, (_row, _column, rules, target) in enumerate(markers):
         if in_comment is not None and not in_comment[index]:
             continue
-        silenced[row] = silenced.get(row, frozenset()) | rules
+        silenced[target] = silenced.get(target, frozenset()) | rules
     return silenced
 
 
 def _is_silenced(silenced: Mapping[int, frozenset[str]], row: int, rule: str) -> bool:
-    for candidate in (row, row - 1):
-        ids = silenced.get(candidate)
-        if ids is not None and ("*" in ids or rule in ids):
-            return True
-    return False
+    ids = silenced.get(row)
+    return ids is not None and ("*" in ids or rule in ids)
 
 
 def redact(line: str) -> str:
@@ -260,7 +264,7 @@ class _Segment:
     first: int
     hits: list[tuple[int, Rule]]
     candidates: list[tuple[Rule, list[int]]]
-    markers: list[tuple[int, int, frozenset[str]]]
+    markers: list[tuple[int, int, frozenset[str], int]]
     job: SegmentJob | None
 
 
@@ -296,7 +300,7 @@ def _plan_segment(
             text.encode("utf-8", "surrogatepass"),
             whole,
             tuple((_matcher(rule, language.name), tuple(r)) for rule, r in candidates),
-            tuple((row, column) for row, column, _ in markers),
+            tuple((row, column) for row, column, _, _ in markers),
         )
     return _Segment(text, lines, first, hits, candidates, markers, job)
 

@@ -225,6 +225,11 @@ SILENCED = [
     ("a.py", "print(x)  # codex-review: ignore[py-print, py-eval]", []),
     ("a.rs", 'let v = x.unwrap(); let s = "codex-review: ignore";', ["rust-unwrap"]),
     ("a.rs", "// codex-review: ignore\n\nlet v = x.unwrap();", ["rust-unwrap"]),
+    ("a.py", 'TIMEOUT = 5  # codex-review: ignore\nresult = eval(os.environ["X"])', ["py-eval"]),
+    ("a.rs", "let a = 1; // codex-review: ignore\nlet v = x.unwrap();", ["rust-unwrap"]),
+    ("a.rs", "/*\n * codex-review: ignore[rust-unwrap]\n */\nlet v = x.unwrap();", ["rust-unwrap"]),
+    ("a.rs", "    /* codex-review: ignore */\n    let v = x.unwrap();", []),
+    ("a.py", '    # codex-review: ignore[py-eval]\n    eval(x)', []),
 ]
 
 
@@ -240,6 +245,11 @@ SILENCED = [
         "list-of-rules",
         "marker-in-a-string-does-not-count",
         "two-lines-above-does-not-count",
+        "a-trailing-comment-does-not-silence-the-next-line",
+        "a-trailing-comment-in-rust-neither",
+        "a-block-comment-line-silences-only-the-line-after-it",
+        "an-indented-block-comment-above",
+        "an-indented-comment-above",
     ],
 )
 def test_inline_suppression_comments(path: str, text: str, remaining: list[str]) -> None:
