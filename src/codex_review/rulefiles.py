@@ -170,22 +170,47 @@ def parse_rule_file(origin: str, text: str, taken: Iterable[str] = ()) -> RuleFi
     return RuleFiles(tuple(rules), tuple(problems))
 
 
+def _read_rule_file(path: Path, root: Path) -> str:
+    """The text of one rule file, which the pull request controls: only a regular file inside
+    the checkout (a symlink may point anywhere, such as /dev/zero or a file of the runner), read
+    up to the size limit whatever its size says. Raises _BadRuleError saying why not."""
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise _BadRuleError("a link to outside the checkout; not read")
+    if not resolved.is_file():
+        raise _BadRuleError("not a regular file; not read")
+    try:
+        with resolved.open("rb") as file:
+            data = file.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as error:
+        raise _BadRuleError(f"cannot read: {error.strerror or error}") from None
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise _BadRuleError(f"larger than {MAX_RULE_FILE_BYTES // 1024} KiB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise _BadRuleError(f"not UTF-8 (byte {error.start})") from None
+    if not text.strip():
+        raise _BadRuleError("empty: no rule in it")
+    return text
+
+
 def load_rule_files(checkout: Path) -> RuleFiles:
     """Every rule under ``checkout/.codex-review/rules`` (``*.yml``, ``*.yaml``), in name order."""
+    root = checkout.resolve()
     folder = checkout / RULES_DIR
     if not folder.is_dir():
         return RuleFiles()
+    if not folder.resolve().is_relative_to(root):
+        return RuleFiles(problems=(f"{RULES_DIR}: a link to outside the checkout; not read",))
     rules: list[Rule] = []
     problems: list[str] = []
     for path in sorted(p for p in folder.iterdir() if p.suffix in {".yml", ".yaml"}):
         origin = f"{RULES_DIR}/{path.name}"
         try:
-            if path.stat().st_size > MAX_RULE_FILE_BYTES:
-                problems.append(f"{origin}: larger than {MAX_RULE_FILE_BYTES // 1024} KiB")
-                continue
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            problems.append(f"{origin}: cannot read: {error}")
+            text = _read_rule_file(path, root)
+        except _BadRuleError as error:
+            problems.append(f"{origin}: {error}")
             continue
         loaded = parse_rule_file(origin, text, (rule.id for rule in rules))
         rules.extend(loaded.rules)

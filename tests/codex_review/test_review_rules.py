@@ -229,7 +229,7 @@ SILENCED = [
     ("a.rs", "let a = 1; // codex-review: ignore\nlet v = x.unwrap();", ["rust-unwrap"]),
     ("a.rs", "/*\n * codex-review: ignore[rust-unwrap]\n */\nlet v = x.unwrap();", ["rust-unwrap"]),
     ("a.rs", "    /* codex-review: ignore */\n    let v = x.unwrap();", []),
-    ("a.py", '    # codex-review: ignore[py-eval]\n    eval(x)', []),
+    ("a.py", "    # codex-review: ignore[py-eval]\n    eval(x)", []),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,12 @@ import pytest
 from codex_review.diff import ChangedFile, Hunk, parse_diff
 from codex_review.guidelines import Guidance
 from codex_review.review import review
-from codex_review.rulefiles import RULES_DIR, load_rule_files, parse_rule_file
+from codex_review.rulefiles import (
+    MAX_RULE_FILE_BYTES,
+    RULES_DIR,
+    load_rule_files,
+    parse_rule_file,
+)
 from codex_review.syntax import MAX_PARSE_BYTES
 from codex_review.workspace import Workspace
 
@@ -114,6 +120,55 @@ def test_a_bad_rule_file_is_named_with_its_field_and_the_review_goes_on(
     assert len(notes) == 1
     assert notes[0].startswith(f"{RULES_DIR}/bad.yml")
     assert reason in notes[0]
+
+
+def _link_outside(bad: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "runner-home" / "secret.yml"
+    outside.parent.mkdir()
+    outside.write_text(TODO_RULE.replace("language: rust", "language: s3cr3t-outside-value"))
+    bad.symlink_to(outside)
+
+
+# How the pull request makes .codex-review/rules/bad.yml something other than a rule file: the
+# file is never read, the note says why, and the other rule file still applies.
+HOSTILE_RULE_FILES = [
+    ("link-to-outside", _link_outside, "a link to outside the checkout"),
+    ("link-to-dev-zero", lambda bad, _: bad.symlink_to("/dev/zero"), "outside the checkout"),
+    ("fifo", lambda bad, _: os.mkfifo(bad), "not a regular file"),
+    ("empty", lambda bad, _: bad.write_text("\n"), "empty: no rule in it"),
+    ("too-large", lambda bad, _: bad.write_text("#" * (MAX_RULE_FILE_BYTES + 1)), "larger than"),
+    ("not-utf8", lambda bad, _: bad.write_bytes(b"id: \xff\n"), "not UTF-8"),
+]
+
+
+@pytest.mark.parametrize(
+    ("make", "reason"), [h[1:] for h in HOSTILE_RULE_FILES], ids=[h[0] for h in HOSTILE_RULE_FILES]
+)
+def test_a_rule_file_that_is_no_regular_file_of_the_checkout_is_not_read(
+    tmp_path: Path, make: Callable[[Path, Path], object], reason: str
+) -> None:
+    root = _checkout(tmp_path / "repo", {f"{RULES_DIR}/todo.yaml": TODO_RULE, "src/a.rs": SOURCE})
+    make(root / RULES_DIR / "bad.yml", tmp_path)
+
+    found, notes = _review(root, [_added("src/a.rs", SOURCE)])
+
+    assert found == {("no-todo-macro", 2, "warning")}
+    assert len(notes) == 1
+    assert notes[0].startswith(f"{RULES_DIR}/bad.yml: ")
+    assert reason in notes[0]
+    assert "s3cr3t-outside-value" not in notes[0]
+
+
+def test_a_rules_folder_linked_to_outside_the_checkout_is_not_read(tmp_path: Path) -> None:
+    outside = _checkout(tmp_path / "elsewhere", {"todo.yml": TODO_RULE})
+    root = _checkout(tmp_path / "repo", {"src/a.rs": SOURCE})
+    (root / RULES_DIR).parent.mkdir(parents=True, exist_ok=True)
+    (root / RULES_DIR).symlink_to(outside)
+
+    found, notes = _review(root, [_added("src/a.rs", SOURCE)])
+
+    assert found == set()
+    assert notes == (f"{RULES_DIR}: a link to outside the checkout; not read",)
 
 
 def test_several_rules_in_one_file_are_separate_documents() -> None:
