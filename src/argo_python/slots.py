@@ -13,8 +13,11 @@ nginx applies to its idle connections when it runs out of them:
   every slot, it closes, least recently active first, as many as wait in the queue, of those
   that have moved no data for at least MIN_INACTIVE_MS and that it already saw on its previous
   look (so a connection accepted since then, perhaps being answered right now, is never
-  closed). Closing is `shutdown()` on a duplicate of the descriptor: hyper reads the end of the
-  stream, ends the connection and frees its slot; granian keeps its descriptor until then.
+  closed; CHECK_BUSY_S after closing some it notes the connections that took their slots, by
+  inode alone, so that the next look may close those too). Closing is on a duplicate of the
+  descriptor: SO_LINGER 0, then shutdown() of the reading side. hyper reads the end of the
+  stream, ends the connection and frees its slot, and granian's close() resets it (what
+  nginx's reset_timedout_connection does), so no FIN_WAIT state is left in the kernel.
 - While connections wait, it looks again every CHECK_BUSY_S, or after as long as its last look
   took if that was longer (about 10 ms for 1,024 connections): at most half the core. After a
   look that closed nothing (every slot busy with clients that keep sending) it waits twice as
@@ -55,6 +58,8 @@ _LAST_DATA_RECV = slice(52, 56)
 _LISTEN = 10
 _OPEN_STATES = (1, 8)  # ESTABLISHED, CLOSE_WAIT: what holds a slot until granian closes it
 _FDS = "/proc/self/fd"
+# struct linger {int l_onoff; int l_linger;} = {1, 0}: close() resets the connection.
+_LINGER_RESET = (1).to_bytes(4, sys.byteorder) + (0).to_bytes(4, sys.byteorder)
 
 
 def _u32(info: bytes, field: slice) -> int:
@@ -115,6 +120,19 @@ def connections(listener_fd: int, family: int, port: int) -> dict[int, tuple[int
     return open_now
 
 
+def inodes() -> set[int]:
+    """The inodes of every socket this process has open (an fstat per descriptor)."""
+    found = set()
+    for name in os.listdir(_FDS):
+        try:
+            status = os.fstat(int(name))
+        except OSError:  # closed meanwhile
+            continue
+        if stat.S_ISSOCK(status.st_mode):
+            found.add(status.st_ino)
+    return found
+
+
 def close_if_same(fd: int, family: int, inode: int) -> bool:
     """shutdown() the connection at `fd` if it is still the socket `inode`."""
     found = _socket_at(fd, family)
@@ -122,10 +140,14 @@ def close_if_same(fd: int, family: int, inode: int) -> bool:
         return False
     sock, found_inode = found
     try:
-        if found_inode == inode:
-            sock.shutdown(_socket.SHUT_RDWR)
-            return True
-        return False
+        if found_inode != inode:
+            return False
+        # Reset when granian closes it, rather than a FIN now: no FIN_WAIT state is left in the
+        # kernel (what nginx's reset_timedout_connection does). Shutting down only the reading
+        # side wakes hyper with the end of the stream, and hyper closes the connection.
+        sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_LINGER, _LINGER_RESET)
+        sock.shutdown(_socket.SHUT_RD)
+        return True
     except OSError:  # the peer or granian closed it first
         return False
     finally:
@@ -211,6 +233,14 @@ class SlotKeeper:
             # (a first look never closes anything: it has seen nothing before).
             idle_looks = 0 if closed or not seen else min(idle_looks + 1, 8)
             seen = set(open_now)
-            pause = max(CHECK_BUSY_S, time.monotonic() - began) * 2**idle_looks
-            if self._stopping.wait(min(pause, MAX_PAUSE_S)):
+            pause = min(max(CHECK_BUSY_S, time.monotonic() - began) * 2**idle_looks, MAX_PAUSE_S)
+            if closed:
+                # The freed slots are taken within a few ms. Noting those connections now (by
+                # inode alone, a tenth of a look's cost) lets the next look close them too if
+                # they stay inactive, rather than only the one after.
+                if self._stopping.wait(CHECK_BUSY_S):
+                    return
+                seen |= inodes()
+                pause -= CHECK_BUSY_S
+            if self._stopping.wait(max(pause, 0.0)):
                 return
