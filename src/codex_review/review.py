@@ -371,7 +371,7 @@ def _plan_file(
     return _FilePlan(changed, policy, order, segments, notes, job)
 
 
-def _finish(plan: _FilePlan, outcome: Outcome | None) -> _FileReview:
+def _finish(plan: _FilePlan, outcome: Outcome[tuple[SegmentResult, ...]] | None) -> _FileReview:
     """The findings and notes of a planned file, given the worker's outcome for its job."""
     result = _FileReview(notes=list(plan.notes))
     results: list[SegmentResult | None] = [None] * len(plan.segments)
