@@ -14,7 +14,7 @@ import string
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate
 
 from codex_review.diff import ChangedFile
@@ -39,10 +39,9 @@ _SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
     needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
 )
 _SECRET_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_NEEDLES)))
-# Case-folded as _fold() folds: ASCII letters only.
-_SECRET_FOLDED_NEEDLE = re.compile(
-    "|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)), re.IGNORECASE | re.ASCII
-)
+# Searched in the text as _fold() folds it (ASCII letters lower-cased): a search for lower-case
+# literals there is about four times faster than a case-insensitive search.
+_SECRET_FOLDED_NEEDLE = re.compile("|".join(re.escape(n.lower()) for n in _SECRET_FOLDED_NEEDLES))
 
 
 def _fold(text: str) -> str:
@@ -126,12 +125,18 @@ class _Added:
         starts = list(accumulate([len(line) + 1 for line in added], initial=0))
         return cls(rows, "\n".join(added), starts[:-1])
 
-    def rows_where(self, regex: re.Pattern[str]) -> list[int]:
-        """The rows on which a match of ``regex`` ends, each once, in order."""
+    @cached_property
+    def folded(self) -> str:
+        return _fold(self.text)
+
+    def rows_where(self, regex: re.Pattern[str], *, folded: bool = False) -> list[int]:
+        """The rows on which a match of ``regex`` ends, each once, in order; with ``folded``, a
+        match in the text as _fold() folds it."""
         found: dict[int, None] = {}
-        for match in regex.finditer(self.text):
-            last = max(match.start(), match.end() - 1)
-            found[self.rows[bisect_right(self.starts, last) - 1]] = None
+        rows, starts = self.rows, self.starts
+        for match in regex.finditer(self.folded if folded else self.text):
+            start, end = match.span()
+            found[rows[bisect_right(starts, end - 1 if end > start else start) - 1]] = None
         return list(found)
 
 
@@ -208,7 +213,7 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(line))
+    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(_fold(line)))
 
 
 def _code(line: str) -> str:
@@ -232,7 +237,7 @@ def _secret_hits(
         return hits
     # Only rows holding a needle can hold a secret; a needle never spans a newline.
     rows = set(added.rows_where(_SECRET_NEEDLE))
-    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE))
+    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE, folded=True))
     for row in sorted(rows):
         line = lines[row]
         folded = _fold(line)
@@ -246,7 +251,7 @@ def _secret_hits(
 
 @lru_cache(maxsize=1024)
 def _matcher(rule: Rule, language: str) -> Matcher:
-    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions)
+    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions, rule.keyword)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from typing import ClassVar
 from tree_sitter import Node, Parser, Query, QueryCursor, QueryError, Tree
 
 from codex_review.languages import BY_NAME, Language
+from codex_review.rules import Keyword
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 _MATCH = "match"
@@ -115,12 +116,14 @@ def check_query(language: Language, query: str) -> None:
 @dataclass(frozen=True)
 class Matcher:
     """What of a rule runs on the tree of one language, as plain data: its query, the
-    ``unless`` query that silences a match, and the ``mentions`` regex its ``@args`` must match
-    (comments left out). Equal matchers share their compiled queries."""
+    ``unless`` query that silences a match, the ``mentions`` regex its ``@args`` must match
+    (comments left out), and the query as a ``Keyword`` where it is one. Equal matchers share
+    their compiled queries."""
 
     query: str
     unless: str | None = None
     mentions: str | None = None
+    keyword: Keyword | None = None
 
 
 @dataclass(frozen=True)
@@ -195,8 +198,8 @@ class _Silencer:
 
 
 # Rows of one rule at most this far apart are matched by one query walk over the rows between
-# (and filtered): a walk costs about as much as descending to a row from the root some 20 times.
-_GAP = 16
+# (and filtered): a walk costs about as much as descending to a row from the root some 10 times.
+_GAP = 8
 
 
 def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -210,15 +213,43 @@ def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
     return spans
 
 
+def _keyword_at(tree: Tree, keyword: Keyword, row: int, line: bytes) -> bool:
+    """Whether the keyword's text is, somewhere on the row, the keyword token in one of its
+    parents (and fields)."""
+    size = len(keyword.text)
+    needle = keyword.text.encode()
+    column = line.find(needle)
+    while column >= 0:
+        node = tree.root_node.descendant_for_point_range((row, column), (row, column + size))
+        parent = node.parent if node is not None and node.type == keyword.text else None
+        if node is not None and parent is not None and not node.is_named:
+            for kind, field_name in keyword.parents:
+                if parent.type == kind and (
+                    field_name is None or parent.child_by_field_name(field_name) == node
+                ):
+                    return True
+        column = line.find(needle, column + 1)
+    return False
+
+
 def match_rules(
     tree: Tree,
     language: Language,
     wanted: Sequence[tuple[Matcher, Sequence[int]]],
+    lines: Sequence[bytes] = (),
 ) -> list[tuple[int, int]]:
     """(0-based row, index into ``wanted``) for every match of a matcher whose ``@match`` node
-    starts on one of its (sorted) rows; each row and matcher once, in row and then index order."""
+    starts on one of its (sorted) rows; each row and matcher once, in row and then index order.
+    ``lines`` are the parsed text's lines, for the matchers that are a ``Keyword`` (without
+    them, every matcher runs its query)."""
     found: dict[tuple[int, int], None] = {}
     for index, (matcher, rows) in enumerate(wanted):
+        keyword = matcher.keyword
+        if keyword is not None and lines and matcher.unless is None and matcher.mentions is None:
+            found.update(
+                ((row, index), None) for row in rows if _keyword_at(tree, keyword, row, lines[row])
+            )
+            continue
         compiled = _compiled(language, matcher)
         cursor = QueryCursor(compiled.query)
         allowed = frozenset(rows)
@@ -378,7 +409,13 @@ def _run_segment(segment: SegmentJob, language: Language) -> SegmentResult:
     if tree is None:
         return SegmentResult(reason=fragment.parsed.reason)
     wanted = [(matcher, [row + shift for row in rows]) for matcher, rows in segment.wanted]
-    hits = tuple((row - shift, index) for row, index in match_rules(tree, language, wanted))
+    # A wrapper's prefix ends with a newline: a row of the segment keeps its columns.
+    lines = (
+        [b""] * shift + segment.data.split(b"\n")
+        if any(matcher.keyword is not None for matcher, _ in segment.wanted)
+        else []
+    )
+    hits = tuple((row - shift, index) for row, index in match_rules(tree, language, wanted, lines))
     flags = tuple(
         in_comment(tree, language, row + shift, column) for row, column in segment.markers
     )
