@@ -32,16 +32,13 @@ _ALL_RULES: frozenset[str] = frozenset({"*"})
 # ASCII only, unlike str.lower(), which can lengthen a string ("İ" becomes two characters) and
 # so shift every later offset; the rules' needles are ASCII.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_SECRET_NEEDLES: tuple[str, ...] = tuple(
-    needle for rule in SECRETS if not rule.ignore_case for needle in rule.needles
+# Every secret rule's needles, lower-cased, searched in the text as _fold() folds it (ASCII
+# letters lower-cased): one search finds every line that can hold a secret (and a few more, as
+# "AKIA" is found in any case there; each rule then checks its own needle and pattern), about
+# four times faster than a case-insensitive search and half the work of two searches.
+_SECRET_NEEDLE = re.compile(
+    "|".join(sorted({re.escape(needle.lower()) for rule in SECRETS for needle in rule.needles}))
 )
-_SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
-    needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
-)
-_SECRET_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_NEEDLES)))
-# Searched in the text as _fold() folds it (ASCII letters lower-cased): a search for lower-case
-# literals there is about four times faster than a case-insensitive search.
-_SECRET_FOLDED_NEEDLE = re.compile("|".join(re.escape(n.lower()) for n in _SECRET_FOLDED_NEEDLES))
 
 
 def _fold(text: str) -> str:
@@ -213,7 +210,7 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(_fold(line)))
+    return _SECRET_NEEDLE.search(_fold(line)) is not None
 
 
 def _code(line: str) -> str:
@@ -236,9 +233,7 @@ def _secret_hits(
     if not rules:
         return hits
     # Only rows holding a needle can hold a secret; a needle never spans a newline.
-    rows = set(added.rows_where(_SECRET_NEEDLE))
-    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE, folded=True))
-    for row in sorted(rows):
+    for row in added.rows_where(_SECRET_NEEDLE, folded=True):
         line = lines[row]
         folded = _fold(line)
         for rule in rules:
