@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -95,6 +96,9 @@ def _serve(
     if hasattr(signal, "SIGALRM"):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not a handler inherited from the parent
     _die_with(parent)
+    # The objects inherited from the parent (the parsed diff, the files' texts) are never freed
+    # here: kept out of the collector's generations, they are not walked by each collection.
+    gc.freeze()
     while True:
         try:
             batch, seconds = jobs.recv()
