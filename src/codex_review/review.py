@@ -14,7 +14,7 @@ import string
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import accumulate
 
 from codex_review.diff import ChangedFile
@@ -32,16 +32,12 @@ _ALL_RULES: frozenset[str] = frozenset({"*"})
 # ASCII only, unlike str.lower(), which can lengthen a string ("İ" becomes two characters) and
 # so shift every later offset; the rules' needles are ASCII.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-_SECRET_NEEDLES: tuple[str, ...] = tuple(
-    needle for rule in SECRETS if not rule.ignore_case for needle in rule.needles
-)
-_SECRET_FOLDED_NEEDLES: tuple[str, ...] = tuple(
-    needle for rule in SECRETS if rule.ignore_case for needle in rule.needles
-)
-_SECRET_NEEDLE = re.compile("|".join(map(re.escape, _SECRET_NEEDLES)))
-# Case-folded as _fold() folds: ASCII letters only.
-_SECRET_FOLDED_NEEDLE = re.compile(
-    "|".join(map(re.escape, _SECRET_FOLDED_NEEDLES)), re.IGNORECASE | re.ASCII
+# Every secret rule's needles, lower-cased, searched in the text as _fold() folds it (ASCII
+# letters lower-cased): one search finds every line that can hold a secret (and a few more, as
+# "AKIA" is found in any case there; each rule then checks its own needle and pattern), about
+# four times faster than a case-insensitive search and half the work of two searches.
+_SECRET_NEEDLE = re.compile(
+    "|".join(sorted({re.escape(needle.lower()) for rule in SECRETS for needle in rule.needles}))
 )
 
 
@@ -126,12 +122,18 @@ class _Added:
         starts = list(accumulate([len(line) + 1 for line in added], initial=0))
         return cls(rows, "\n".join(added), starts[:-1])
 
-    def rows_where(self, regex: re.Pattern[str]) -> list[int]:
-        """The rows on which a match of ``regex`` ends, each once, in order."""
+    @cached_property
+    def folded(self) -> str:
+        return _fold(self.text)
+
+    def rows_where(self, regex: re.Pattern[str], *, folded: bool = False) -> list[int]:
+        """The rows on which a match of ``regex`` ends, each once, in order; with ``folded``, a
+        match in the text as _fold() folds it."""
         found: dict[int, None] = {}
-        for match in regex.finditer(self.text):
-            last = max(match.start(), match.end() - 1)
-            found[self.rows[bisect_right(self.starts, last) - 1]] = None
+        rows, starts = self.rows, self.starts
+        for match in regex.finditer(self.folded if folded else self.text):
+            start, end = match.span()
+            found[rows[bisect_right(starts, end - 1 if end > start else start) - 1]] = None
         return list(found)
 
 
@@ -212,7 +214,7 @@ def redact(line: str) -> str:
 
 
 def _might_hold_secret(line: str) -> bool:
-    return bool(_SECRET_NEEDLE.search(line) or _SECRET_FOLDED_NEEDLE.search(line))
+    return _SECRET_NEEDLE.search(_fold(line)) is not None
 
 
 def _code(line: str) -> str:
@@ -235,9 +237,7 @@ def _secret_hits(
     if not rules:
         return hits
     # Only rows holding a needle can hold a secret; a needle never spans a newline.
-    rows = set(added.rows_where(_SECRET_NEEDLE))
-    rows.update(added.rows_where(_SECRET_FOLDED_NEEDLE))
-    for row in sorted(rows):
+    for row in added.rows_where(_SECRET_NEEDLE, folded=True):
         line = lines[row]
         folded = _fold(line)
         for rule in rules:
@@ -250,7 +250,7 @@ def _secret_hits(
 
 @lru_cache(maxsize=1024)
 def _matcher(rule: Rule, language: str) -> Matcher:
-    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions)
+    return Matcher(rule.queries[language], rule.unless.get(language), rule.mentions, rule.keyword)
 
 
 @dataclass
@@ -375,7 +375,7 @@ def _plan_file(
     return _FilePlan(changed, policy, order, segments, notes, job)
 
 
-def _finish(plan: _FilePlan, outcome: Outcome | None) -> _FileReview:
+def _finish(plan: _FilePlan, outcome: Outcome[tuple[SegmentResult, ...]] | None) -> _FileReview:
     """The findings and notes of a planned file, given the worker's outcome for its job."""
     result = _FileReview(notes=list(plan.notes))
     results: list[SegmentResult | None] = [None] * len(plan.segments)

@@ -27,7 +27,8 @@ from ruamel.yaml.error import YAMLError
 from codex_review.languages import BY_NAME, Language
 from codex_review.models import Severity
 from codex_review.rules import BEST, BUGS, SECURITY, Rule, all_rules
-from codex_review.syntax import RuleQueryError, check_query
+from codex_review.syntax import QueryCheck
+from codex_review.worker import run_bounded
 
 RULES_DIR = ".codex-review/rules"
 MAX_RULE_FILE_BYTES = 256 * 1024
@@ -88,16 +89,16 @@ def _grading(document: Mapping[str, object]) -> tuple[Severity | None, str]:
 
 
 def _queries(document: Mapping[str, object], language: Language) -> tuple[str, str | None]:
-    """The rule's query and unless-query, each checked against the language's grammar."""
+    """The rule's query and unless-query, each checked against the language's grammar in the
+    worker process, within its time bound: a query can take seconds to compile."""
     query = _text(document, "query") or ""
     unless = _text(document, "unless", required=False)
-    for key, source in (("query", query), ("unless", unless)):
-        if source is None:
-            continue
-        try:
-            check_query(language, source)
-        except RuleQueryError as error:
-            raise _BadRuleError(f"field '{key}': {error}") from None
+    fields = [(key, source) for key, source in (("query", query), ("unless", unless)) if source]
+    outcomes = run_bounded([QueryCheck(language.name, source) for _, source in fields])
+    for (key, _), outcome in zip(fields, outcomes, strict=True):
+        problem = outcome.reason if outcome.results is None else outcome.results
+        if problem:
+            raise _BadRuleError(f"field '{key}': {problem}")
     return query, unless
 
 

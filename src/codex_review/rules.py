@@ -17,10 +17,13 @@ expression that the finding's line (the first line of ``@match``) matches whenev
 matches, written from the query: a ``@match`` whose text must equal ``unwrap`` is an identifier
 token, so its line holds ``unwrap`` followed by no letter, digit or ``_``. A file is parsed only
 when some enabled rule has a needle in it and its ``line`` on an added line; a test checks every
-``line`` against the full engine on the corpus. Secret rules (``pattern``) run on the line as
-written (a key in a comment is leaked all the same) and name the secret in group ``secret`` so
-that reports can redact it. ``names`` are the spellings an AGENTS.md directive may use for the
-rule besides its id.
+``line`` against the full engine on the corpus. ``keyword`` writes a query that captures one
+keyword token by its parent out as data (``Keyword``), so that its rows are found by a
+lookup per place instead of a query walk; the same test checks it against the query.
+
+Secret rules (``pattern``) run on the line as written (a key in a comment is leaked all the
+same) and name the secret in group ``secret`` so that reports can redact it. ``names`` are the
+spellings an AGENTS.md directive may use for the rule besides its id.
 """
 
 from __future__ import annotations
@@ -47,6 +50,19 @@ _SENSITIVE_NEEDLES = ("passw",)
 _NO_ARGUMENTS = r'"^\\(\\s*\\)$"'
 
 
+@dataclass(frozen=True)
+class Keyword:
+    """A query every pattern of which captures, as ``@match``, one keyword token by the type of
+    its parent node and the field it fills there (None: any child), written out as data: the
+    rows on which such a query matches are found by looking up the node at each place of the
+    keyword's text on a row, instead of a query walk over the rows (a third of the cost).
+    ``(variable_declaration "var" @match)`` is ``Keyword("var", (("variable_declaration",
+    None),))``. A test checks the rows against the query's on the corpus."""
+
+    text: str
+    parents: tuple[tuple[str, str | None], ...]
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One check: what it says, how bad it is, and what triggers it.
@@ -68,6 +84,7 @@ class Rule:
     ignore_case: bool = False
     enabled: bool = True
     origin: str = "built-in"
+    keyword: Keyword | None = None
     regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     mentions_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     line_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -384,7 +401,8 @@ JAVASCRIPT: tuple[Rule, ...] = (
     Rule("js-var", BEST, INFO,
          "Use let or const instead of var",
          _for(_JS, '(variable_declaration "var" @match)\n(for_in_statement kind: "var" @match)'),
-         ("var",), line="var", names=("var",)),
+         ("var",), line="var", names=("var",),
+         keyword=Keyword("var", (("variable_declaration", None), ("for_in_statement", "kind")))),
     Rule("js-loose-equality", BUGS, INFO,
          "Use === and !== to avoid type coercion",
          _for(_JS, '(binary_expression operator: ["==" "!="] @match)'), ("==", "!="), line="[=!]=",

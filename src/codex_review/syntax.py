@@ -15,10 +15,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import ClassVar
 
 from tree_sitter import Node, Parser, Query, QueryCursor, QueryError, Tree
 
 from codex_review.languages import BY_NAME, Language
+from codex_review.rules import Keyword
 
 MAX_PARSE_BYTES = 2 * 1024 * 1024
 _MATCH = "match"
@@ -98,9 +100,12 @@ def parse_fragment(data: bytes, language: Language) -> Fragment:
 
 
 def check_query(language: Language, query: str) -> None:
-    """Raise RuleQueryError unless ``query`` compiles and every pattern captures ``@match``."""
+    """Raise RuleQueryError unless ``query`` compiles and every pattern captures ``@match``.
+
+    Compiling can take seconds (tree-sitter analyses each pattern against the grammar): a rule
+    file's queries are checked in the worker, under its time bound, as ``QueryCheck`` jobs."""
     try:
-        compiled = Query(language.grammar, query)
+        compiled = _query(language, query)
     except QueryError as error:
         raise RuleQueryError(f"query does not compile for {language.name}: {error}") from None
     names = {compiled.capture_name(index) for index in range(compiled.capture_count)}
@@ -111,12 +116,14 @@ def check_query(language: Language, query: str) -> None:
 @dataclass(frozen=True)
 class Matcher:
     """What of a rule runs on the tree of one language, as plain data: its query, the
-    ``unless`` query that silences a match, and the ``mentions`` regex its ``@args`` must match
-    (comments left out). Equal matchers share their compiled queries."""
+    ``unless`` query that silences a match, the ``mentions`` regex its ``@args`` must match
+    (comments left out), and the query as a ``Keyword`` where it is one. Equal matchers share
+    their compiled queries."""
 
     query: str
     unless: str | None = None
     mentions: str | None = None
+    keyword: Keyword | None = None
 
 
 @dataclass(frozen=True)
@@ -127,12 +134,19 @@ class _Compiled:
 
 
 @lru_cache(maxsize=512)
+def _query(language: Language, source: str) -> Query:
+    """A query compiled once per process: the worker that checked a rule file's query matches
+    with the same compiled query."""
+    return Query(language.grammar, source)
+
+
+@lru_cache(maxsize=512)
 def _compiled(language: Language, matcher: Matcher) -> _Compiled:
     """A rule's queries for a language, compiled the first time a file needs them: compiling
     takes 3-200 ms a rule, and most reviews need few of the rules."""
     return _Compiled(
-        Query(language.grammar, matcher.query),
-        Query(language.grammar, matcher.unless) if matcher.unless else None,
+        _query(language, matcher.query),
+        _query(language, matcher.unless) if matcher.unless else None,
         re.compile(matcher.mentions) if matcher.mentions else None,
     )
 
@@ -152,9 +166,40 @@ def _silenced_by_unless(unless: Query, tree: Tree, node: Node) -> bool:
     return any(node in captures.get(_MATCH, ()) for _, captures in cursor.matches(tree.root_node))
 
 
+# How many matches of one span are checked against the rule's ``unless`` one by one before one
+# walk over the whole span decides the rest. A walk over one node's bytes is the cheapest check
+# of a few matches, but it descends through the node's ancestors, and with each ancestor that
+# the pattern could start on left open it costs about the square of the node's depth: one check
+# per node of a line of 500 nested ``yaml.load(..., Loader=SafeLoader)`` calls took 21 s.
+_NODE_CHECKS = 8
+
+
+class _Silencer:
+    """Whether the ``unless`` query silences a match on the rows ``first`` to ``last``."""
+
+    def __init__(self, unless: Query, tree: Tree, first: int, last: int) -> None:
+        self.unless, self.tree, self.first, self.last = unless, tree, first, last
+        self.checks = 0
+        self.silenced: frozenset[int] | None = None
+
+    def __call__(self, node: Node) -> bool:
+        if self.silenced is None and self.checks < _NODE_CHECKS:
+            self.checks += 1
+            return _silenced_by_unless(self.unless, self.tree, node)
+        if self.silenced is None:
+            cursor = QueryCursor(self.unless)
+            cursor.set_point_range((self.first, 0), (self.last + 1, 0))
+            self.silenced = frozenset(
+                match.id
+                for _, captures in cursor.matches(self.tree.root_node)
+                for match in captures.get(_MATCH, ())
+            )
+        return node.id in self.silenced
+
+
 # Rows of one rule at most this far apart are matched by one query walk over the rows between
-# (and filtered): a walk costs about as much as descending to a row from the root some 20 times.
-_GAP = 16
+# (and filtered): a walk costs about as much as descending to a row from the root some 10 times.
+_GAP = 8
 
 
 def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
@@ -168,61 +213,106 @@ def _spans(rows: Sequence[int]) -> list[tuple[int, int]]:
     return spans
 
 
+def _keyword_at(tree: Tree, keyword: Keyword, row: int, line: bytes) -> bool:
+    """Whether the keyword's text is, somewhere on the row, the keyword token in one of its
+    parents (and fields)."""
+    size = len(keyword.text)
+    needle = keyword.text.encode()
+    column = line.find(needle)
+    while column >= 0:
+        node = tree.root_node.descendant_for_point_range((row, column), (row, column + size))
+        parent = node.parent if node is not None and node.type == keyword.text else None
+        if node is not None and parent is not None and not node.is_named:
+            for kind, field_name in keyword.parents:
+                if parent.type == kind and (
+                    field_name is None or parent.child_by_field_name(field_name) == node
+                ):
+                    return True
+        column = line.find(needle, column + 1)
+    return False
+
+
 def match_rules(
     tree: Tree,
     language: Language,
     wanted: Sequence[tuple[Matcher, Sequence[int]]],
+    lines: Sequence[bytes] = (),
 ) -> list[tuple[int, int]]:
     """(0-based row, index into ``wanted``) for every match of a matcher whose ``@match`` node
-    starts on one of its (sorted) rows; each row and matcher once, in row and then index order."""
+    starts on one of its (sorted) rows; each row and matcher once, in row and then index order.
+    ``lines`` are the parsed text's lines, for the matchers that are a ``Keyword`` (without
+    them, every matcher runs its query)."""
     found: dict[tuple[int, int], None] = {}
     for index, (matcher, rows) in enumerate(wanted):
+        keyword = matcher.keyword
+        if keyword is not None and lines and matcher.unless is None and matcher.mentions is None:
+            found.update(
+                ((row, index), None) for row in rows if _keyword_at(tree, keyword, row, lines[row])
+            )
+            continue
         compiled = _compiled(language, matcher)
         cursor = QueryCursor(compiled.query)
         allowed = frozenset(rows)
         with_args = compiled.mentions is not None
+        ordered = compiled.unless is not None
         for first, last in _spans(rows):
             cursor.set_point_range((first, 0), (last + 1, 0))
-            for node, captures in _matched_nodes(cursor, tree, with_args=with_args):
+            silenced = (
+                _Silencer(compiled.unless, tree, first, last)
+                if compiled.unless is not None
+                else None
+            )
+            for node, captures in _matched_nodes(
+                cursor, tree, with_args=with_args, ordered=ordered
+            ):
                 row = node.start_point.row
                 if (
                     row in allowed
                     and (row, index) not in found
-                    and _holds(compiled, tree=tree, language=language, node=node, captures=captures)
+                    and _mentioned(compiled, language=language, node=node, captures=captures)
+                    and (silenced is None or not silenced(node))
                 ):
                     found[(row, index)] = None
     return sorted(found)
 
 
 def _matched_nodes(
-    cursor: QueryCursor, tree: Tree, *, with_args: bool
+    cursor: QueryCursor, tree: Tree, *, with_args: bool, ordered: bool
 ) -> list[tuple[Node, dict[str, list[Node]]]]:
     """Every ``@match`` node of the cursor's walk, with the captures of its match when the rule
-    needs its ``@args``; otherwise from one captures() call, which builds far fewer objects."""
+    needs its ``@args``; otherwise from one captures() call, which builds far fewer objects.
+
+    With ``ordered``, in document order: captures() lists a capture's nodes in an order that
+    changes from one call to the next on the same tree, and the first node of a row that is a
+    finding ends the work on that row. When each node costs an ``unless`` walk, whose cost grows
+    with the node's depth, document order tries a row's outermost node first, so the cost no
+    longer depends on the luck of the order (see docs/review-rules.md)."""
     if with_args:
         return [
             (node, captures)
             for _, captures in cursor.matches(tree.root_node)
             for node in captures.get(_MATCH, ())
         ]
-    return [(node, {}) for node in cursor.captures(tree.root_node).get(_MATCH, ())]
+    nodes = cursor.captures(tree.root_node).get(_MATCH, [])
+    if ordered:
+        nodes = sorted(nodes, key=_start_byte)
+    return [(node, {}) for node in nodes]
 
 
-def _holds(
-    compiled: _Compiled,
-    *,
-    tree: Tree,
-    language: Language,
-    node: Node,
-    captures: dict[str, list[Node]],
+def _start_byte(node: Node) -> int:
+    return node.start_byte
+
+
+def _mentioned(
+    compiled: _Compiled, *, language: Language, node: Node, captures: dict[str, list[Node]]
 ) -> bool:
-    """Whether a match of the rule's query is a finding: its ``mentions`` and ``unless``."""
-    if compiled.mentions is not None:
-        arguments = captures.get(_ARGS, [node])
-        text = " ".join(_text_without_comments(a, language.comments) for a in arguments)
-        if not compiled.mentions.search(text):
-            return False
-    return compiled.unless is None or not _silenced_by_unless(compiled.unless, tree, node)
+    """Whether the text of the match's ``@args`` (comments left out) matches the rule's
+    ``mentions``; True for a rule without one."""
+    if compiled.mentions is None:
+        return True
+    arguments = captures.get(_ARGS, [node])
+    text = " ".join(_text_without_comments(a, language.comments) for a in arguments)
+    return compiled.mentions.search(text) is not None
 
 
 def in_comment(tree: Tree, language: Language, row: int, column: int) -> bool:
@@ -280,6 +370,27 @@ class FileJob:
 
     language: str
     segments: tuple[SegmentJob, ...]
+    work: ClassVar[str] = "parsing"
+
+    def run(self) -> tuple[SegmentResult, ...]:
+        return run_job(self)
+
+
+@dataclass(frozen=True)
+class QueryCheck:
+    """A rule file's query to check for a language (by name), as a job for the worker."""
+
+    language: str
+    query: str
+    work: ClassVar[str] = "compiling the query"
+
+    def run(self) -> str:
+        """Why the query cannot be used, or "" when it can."""
+        try:
+            check_query(BY_NAME[self.language], self.query)
+        except RuleQueryError as error:
+            return str(error)
+        return ""
 
 
 def run_job(job: FileJob) -> tuple[SegmentResult, ...]:
@@ -298,7 +409,13 @@ def _run_segment(segment: SegmentJob, language: Language) -> SegmentResult:
     if tree is None:
         return SegmentResult(reason=fragment.parsed.reason)
     wanted = [(matcher, [row + shift for row in rows]) for matcher, rows in segment.wanted]
-    hits = tuple((row - shift, index) for row, index in match_rules(tree, language, wanted))
+    # A wrapper's prefix ends with a newline: a row of the segment keeps its columns.
+    lines = (
+        [b""] * shift + segment.data.split(b"\n")
+        if any(matcher.keyword is not None for matcher, _ in segment.wanted)
+        else []
+    )
+    hits = tuple((row - shift, index) for row, index in match_rules(tree, language, wanted, lines))
     flags = tuple(
         in_comment(tree, language, row + shift, column) for row, column in segment.markers
     )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -32,8 +33,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.sharedctypes import Synchronized
-
-from codex_review.syntax import FileJob, SegmentResult, run_job
+from typing import Any, Generic, Protocol, TypeVar
 
 SYNTAX_SECONDS = 2.0
 # How often the worker sends the results it has; the worse case of redone work after a kill.
@@ -44,16 +44,30 @@ _SLACK_SECONDS = 1.0
 _PR_SET_PDEATHSIG = 1
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """The results of a file's job, or why there are none (``results`` None, ``reason`` set)."""
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
-    results: tuple[SegmentResult, ...] | None
+
+class Job(Protocol[T_co]):
+    """Work for the worker, as plain picklable data: ``run()`` does it there, and ``work`` names
+    it in the reason given when it is stopped ("parsing", "compiling the query")."""
+
+    @property
+    def work(self) -> str: ...
+
+    def run(self) -> T_co: ...
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """The results of a job, or why there are none (``results`` None, ``reason`` set)."""
+
+    results: T | None
     reason: str = ""
 
 
-def _exceeded(seconds: float) -> Outcome:
-    return Outcome(None, f"parsing exceeded {seconds:g} s and was stopped")
+def _exceeded(job: Job[T], seconds: float) -> Outcome[T]:
+    return Outcome(None, f"{job.work} exceeded {seconds:g} s and was stopped")
 
 
 def _alarm(seconds: float) -> None:
@@ -82,22 +96,31 @@ def _serve(
     if hasattr(signal, "SIGALRM"):
         signal.signal(signal.SIGALRM, signal.SIG_DFL)  # not a handler inherited from the parent
     _die_with(parent)
+    # The objects inherited from the parent (the parsed diff, the files' texts) are never freed
+    # here: kept out of the collector's generations, they are not walked by each collection.
+    gc.freeze()
     while True:
         try:
             batch, seconds = jobs.recv()
         except (EOFError, OSError):
             return
-        done: list[tuple[SegmentResult, ...]] = []
+        done: list[Any] = []
         sent = time.monotonic()
-        for index, job in enumerate(batch):
-            progress.value = index
-            _alarm(seconds)
-            done.append(run_job(job))
-            _alarm(0)
-            if time.monotonic() - sent >= _SEND_SECONDS:
+        try:
+            for index, job in enumerate(batch):
+                progress.value = index
+                _alarm(seconds)
+                done.append(job.run())
+                _alarm(0)
+                if time.monotonic() - sent >= _SEND_SECONDS:
+                    jobs.send(done)
+                    done, sent = [], time.monotonic()
+            # The parent stops reading once it has every result: an empty message could meet a
+            # closed pipe.
+            if done:
                 jobs.send(done)
-                done, sent = [], time.monotonic()
-        jobs.send(done)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the reviewing process has gone; nothing is waiting for these results
 
 
 class _Worker:
@@ -124,26 +147,35 @@ class _Worker:
         child_end.close()
 
     def run(
-        self, jobs: Sequence[FileJob], seconds: float
-    ) -> tuple[list[Outcome], tuple[int, Outcome] | None]:
+        self, jobs: Sequence[Job[T]], seconds: float
+    ) -> tuple[list[Outcome[T]], tuple[int, Outcome[T]] | None]:
         """The outcomes of the first jobs, in order, and, if a job stopped the worker, its index
         and outcome: the jobs between the two are to be run again, by a new worker."""
-        received: list[Outcome] = []
+        received: list[Outcome[T]] = []
         self.progress.value = 0  # not the last batch's: the worker may die before it sets it
         try:
             self.connection.send((list(jobs), seconds))
             while len(received) < len(jobs):
                 if not self.connection.poll(seconds + _SEND_SECONDS + _SLACK_SECONDS):
                     self.stop()
-                    return received, (self.progress.value, _exceeded(seconds))
+                    return received, self._stopped_at(jobs, len(received), seconds, alarmed=True)
                 received.extend(Outcome(results) for results in self.connection.recv())
         except (EOFError, OSError):
             self.stop()
-            code = self.process.exitcode
-            alarmed = hasattr(signal, "SIGALRM") and code == -signal.SIGALRM
-            failed = Outcome(None, f"the parser process failed (exit code {code})")
-            return received, (self.progress.value, _exceeded(seconds) if alarmed else failed)
+            alarmed = hasattr(signal, "SIGALRM") and self.process.exitcode == -signal.SIGALRM
+            return received, self._stopped_at(jobs, len(received), seconds, alarmed=alarmed)
         return received, None
+
+    def _stopped_at(
+        self, jobs: Sequence[Job[T]], received: int, seconds: float, *, alarmed: bool
+    ) -> tuple[int, Outcome[T]]:
+        """The index of the job that stopped the worker, and its outcome. It stopped on a job it
+        had not sent; the jobs it did but had not sent yet are to be run again."""
+        index = min(max(self.progress.value, received), len(jobs) - 1)
+        if alarmed:
+            return index, _exceeded(jobs[index], seconds)
+        code = self.process.exitcode
+        return index, Outcome(None, f"the parser process failed (exit code {code})")
 
     def stop(self) -> None:
         """Kill the process and reap it, so that no zombie is left behind."""
@@ -156,11 +188,11 @@ class _Worker:
 _worker: _Worker | None = None
 
 
-def run_bounded(jobs: Sequence[FileJob], seconds: float = SYNTAX_SECONDS) -> list[Outcome]:
-    """The outcome of each job, run in the worker, each job's parses and matches within
-    ``seconds`` of wall time; a job past it is stopped and the next ones go to a new worker."""
+def run_bounded(jobs: Sequence[Job[T]], seconds: float = SYNTAX_SECONDS) -> list[Outcome[T]]:
+    """The outcome of each job, run in the worker, each job within ``seconds`` of wall time; a
+    job past it is stopped and the next ones go to a new worker."""
     global _worker  # noqa: PLW0603 - one worker for the process, started on first use
-    outcomes: list[Outcome] = []
+    outcomes: list[Outcome[T]] = []
     while len(outcomes) < len(jobs):
         if _worker is None or _worker.stopped:
             try:
@@ -173,9 +205,6 @@ def run_bounded(jobs: Sequence[FileJob], seconds: float = SYNTAX_SECONDS) -> lis
         outcomes.extend(received)
         if stopped is not None:
             index, outcome = stopped
-            # It stopped on a job of the batch that it had not sent; the jobs it did but had not
-            # sent yet are run again.
-            index = min(max(index, len(received)), len(batch) - 1)
             outcomes.extend([*run_bounded(batch[len(received) : index], seconds), outcome])
     return outcomes
 

@@ -16,6 +16,7 @@ import pytest
 from tests.codex_review.fakes import GitRepo
 
 from codex_review.languages import language_for
+from codex_review.rulefiles import RULES_DIR
 from codex_review.rules import all_rules
 from codex_review.syntax import FileJob, Matcher, SegmentJob, run_job
 from codex_review.worker import SYNTAX_SECONDS, run_bounded
@@ -67,23 +68,29 @@ def _command(diff: Path, root: Path) -> list[str]:
     return [sys.executable, str(SHIM), "--diff", str(diff), "--repo-dir", str(root)]
 
 
-def test_files_past_the_bound_are_stopped_and_reported_and_the_others_reviewed(
-    git_repo: GitRepo,
-) -> None:
-    # The slow files come first: the files after them are reviewed by a fresh worker.
-    diff = _pull_request(git_repo, {**SLOW, **FAST})
+def _review(diff: Path, root: Path) -> tuple[subprocess.Popen[str], str, float]:
+    """The finished command in a session of its own, its standard output and its wall time;
+    it succeeded."""
     started = time.monotonic()
     with subprocess.Popen(
-        _command(diff, git_repo.path),
+        _command(diff, root),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     ) as command:
         out, err = command.communicate(timeout=120)
-    elapsed = time.monotonic() - started
-
     assert command.returncode == 0, err
+    return command, out, time.monotonic() - started
+
+
+def test_files_past_the_bound_are_stopped_and_reported_and_the_others_reviewed(
+    git_repo: GitRepo,
+) -> None:
+    # The slow files come first: the files after them are reviewed by a fresh worker.
+    diff = _pull_request(git_repo, {**SLOW, **FAST})
+    command, out, elapsed = _review(diff, git_repo.path)
+
     assert elapsed < len(SLOW) * SYNTAX_SECONDS + MARGIN
     for path in SLOW:
         note = f"{path}: parsing exceeded {SYNTAX_SECONDS:g} s and was stopped"
@@ -91,6 +98,28 @@ def test_files_past_the_bound_are_stopped_and_reported_and_the_others_reviewed(
     assert "src/ok.py:1 (py-print)" in out
     assert "src/Key.java:1 (secret-password-assignment)" in out
     # The command reaped every worker it started, the killed ones too: not even a zombie.
+    assert _session(command.pid) == []
+
+
+# A rule file whose query takes tree-sitter's analysis about a second a pattern to compile for
+# Python (30 patterns of 80 optional wildcards: 12 KiB, far below the size limit of a rule file).
+SLOW_QUERY_RULE = (
+    "id: slow-query\nlanguage: python\nmessage: m\nquery: |\n"
+    + ("  (module " + "(_)? " * 80 + ") @match\n") * 30
+)
+
+
+def test_a_rule_query_that_compiles_past_the_bound_is_stopped_and_the_review_goes_on(
+    git_repo: GitRepo,
+) -> None:
+    diff = _pull_request(git_repo, {f"{RULES_DIR}/slow.yml": SLOW_QUERY_RULE, **FAST})
+    command, out, elapsed = _review(diff, git_repo.path)
+
+    assert elapsed < SYNTAX_SECONDS + MARGIN
+    problem = f"field 'query': compiling the query exceeded {SYNTAX_SECONDS:g} s and was stopped"
+    assert f"note: {RULES_DIR}/slow.yml: {problem}; rule not loaded" in out
+    assert "src/ok.py:1 (py-print)" in out
+    assert "src/Key.java:1 (secret-password-assignment)" in out
     assert _session(command.pid) == []
 
 

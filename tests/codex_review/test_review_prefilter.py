@@ -1,7 +1,8 @@
 """The prefilter (needles, and each rule's ``line`` on added lines) never drops a finding: the
 engine's findings equal the full engine's, which runs every rule's query over every row of the
 parsed file, on the corpus of real files and on the syntax-class cases, with every line added
-and with sparse sets of added lines."""
+and with sparse sets of added lines. The full engine runs each query as written, so a rule's
+``keyword`` (its query as data) is checked against its query too."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ EDGES = [
     ("macro-name-in-a-token-tree", "a.rs", 'fn f() {\n    m!(a.unwrap() println!("password"));\n}'),
     ("log-call-split-over-lines", "a.py",
      'logger.\\\n    info(\n        "password %s", pw)\nprint\\\n(x)'),
+    ("var-keyword-in-each-place", "a.js",
+     "for (var k in o) {}\nfor (var i = 0; i < 1; i++) {}\nconst s = 'var x', t = `${var_} var`;"
+     " // var\nvar variable = /var/; export var e = 1; var\tf, g;\nfor (var v of w) {}"),
     ("console-method-on-the-next-line", "a.js",
      "console\n  .log('password', pw);\ndocument\n  .write(x);\nvar\n  a = 1;"),
 ]  # fmt: skip

@@ -313,7 +313,9 @@ def test_secret_rules_run_on_the_source_and_name_the_secret(rule: Rule) -> None:
 # interpreter to the next, in-process, and past 2 s the time bound stops the file instead.
 LONG_LINES = [
     ("a.rs", "x" * 50_000 + "password" * 2_000 + ".unwrap()" * 100, {"rust-unwrap"}),
-    ("a.py", "yaml.load(" * 1_000 + ")" * 1_000, {"py-yaml-load"}),
+    ("a.py", "yaml.load(" * 5_000 + ")" * 5_000, {"py-yaml-load"}),
+    # Every call but the innermost has a safe Loader: each of the 1,000 matches is checked.
+    ("a.py", "yaml.load(" * 1_000 + "x)" + ", Loader=yaml.SafeLoader)" * 999, {"py-yaml-load"}),
     ("a.py", "x.password" * 5_000 + ' = "leaked"', {"secret-password-assignment"}),
     ("a.go", "\tdefer " + "a." * 20_000 + "Close()", {"go-defer-unchecked"}),
     ("a.js", "var s = '" + "a\\'" * 20_000 + "'; console.log(1)", {"js-var", "js-console-log"}),
