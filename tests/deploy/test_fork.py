@@ -44,7 +44,9 @@ WEATHER = {
     "hostname": _other("weather.example.org", "weather.example.net", IDENTITY.hostname),
 }
 WEATHER_ARGS = [f"--{key}={value}" for key, value in WEATHER.items()]
-WEATHER_ORIGIN = f"https://github.com/{WEATHER['owner']}/{WEATHER['name']}.git"
+# Without --repo, the first fork names the repository after the service; a fork keeps its own.
+WEATHER_REPOSITORY = IDENTITY.repository if IDENTITY.forked else WEATHER["name"]
+WEATHER_ORIGIN = f"https://github.com/{WEATHER['owner']}/{WEATHER_REPOSITORY}.git"
 DIGEST = "sha256:" + "4f" * 32
 DEPLOY_TESTS = (
     "tests/deploy",
@@ -172,7 +174,7 @@ def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -
     assert (identity.owner, identity.name, identity.repository) == (
         WEATHER["owner"],
         WEATHER["name"],
-        WEATHER["name"],
+        WEATHER_REPOSITORY,
     )
     assert (identity.node_port, identity.hostname) == (
         int(WEATHER["node-port"]),
@@ -188,6 +190,56 @@ def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -
         if template_name.search(line)
     ]
     assert leftovers == []
+
+
+def _deployed_image(root: Path) -> str:
+    deployment = yaml.safe_load((root / "k8s" / "deployment.yaml").read_text())
+    return str(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def _argocd_repo_urls(root: Path) -> set[str]:
+    application = yaml.safe_load((root / "argocd" / "application.yaml").read_text())
+    project = yaml.safe_load((root / "argocd" / "project.yaml").read_text())
+    return {application["spec"]["source"]["repoURL"], *project["spec"]["sourceRepos"]}
+
+
+def _ci_image(root: Path) -> str:
+    """The image deploy.yml would push for HEAD of `root`."""
+    return f"{load(root).image}:sha-{git(root, 'rev-parse', 'HEAD')[:7]}@{DIGEST}"
+
+
+def test_a_re_run_without_repo_keeps_the_repository_and_the_deployed_image(clone: Path) -> None:
+    owner, name = WEATHER["owner"], WEATHER["name"]
+    repository = _other(f"{name}-service", f"{name}-svc", IDENTITY.repository)
+    fork(clone, f"--owner={owner}", f"--name={name}", f"--repo={repository}")
+    git(clone, "commit", "-q", "-am", "make fork")
+    deployed = _ci_image(clone)
+    bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", deployed)
+    assert bump.returncode == 0, bump.stderr
+    git(clone, "commit", "-q", "-am", "deploy: bump the image")
+
+    new_port = _other("31000", "31001", str(load(clone).node_port))
+    fork(clone, f"--owner={owner}", f"--name={name}", f"--node-port={new_port}")
+
+    identity = load(clone)
+    assert (identity.repository, identity.node_port) == (repository, int(new_port))
+    assert _argocd_repo_urls(clone) == {identity.repo_url}
+    assert _deployed_image(clone) == deployed
+    git(clone, "commit", "-q", "-am", "new port")
+    next_bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", _ci_image(clone))
+    assert next_bump.returncode == 0, next_bump.stderr
+
+
+@pytest.mark.parametrize("moved", ["owner", "repo"])
+def test_a_re_run_that_moves_the_package_points_at_its_placeholder(clone: Path, moved: str) -> None:
+    first = {"owner": WEATHER["owner"], "name": WEATHER["name"], "repo": WEATHER["name"]}
+    fork(clone, *(f"--{key}={value}" for key, value in first.items()))
+    git(clone, "commit", "-q", "-am", "make fork")
+    bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", _ci_image(clone))
+    assert bump.returncode == 0, bump.stderr
+
+    fork(clone, *(f"--{key}={value}" for key, value in {**first, moved: "moved-on"}.items()))
+    assert _deployed_image(clone) == load(clone).placeholder_image
 
 
 def _publish(clone: Path, tmp_path: Path, image: str) -> Path:
@@ -232,9 +284,7 @@ def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_de
     # after the bump below).
     assert_green(run_suite(clone, *DEPLOY_TESTS))
 
-    head = git(clone, "rev-parse", "HEAD")
-    image = f"ghcr.io/{WEATHER['owner']}/{WEATHER['name']}:sha-{head[:7]}@{DIGEST}"
-    deployed = _publish(clone, tmp_path, image)
+    deployed = _publish(clone, tmp_path, _ci_image(clone))
     assert_green(run_suite(deployed))
 
     # infra/setup.sh argocd, from a clone whose origin is the fork on GitHub.
