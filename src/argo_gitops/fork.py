@@ -27,6 +27,7 @@ from argo_gitops.errors import InputError
 from argo_gitops.identity import IDENTITY_FILE, Identity, load, render
 from argo_gitops.imageref import parse_image_ref
 from argo_gitops.manifest import read_manifest, write_manifest
+from argo_gitops.namespaces import check_name
 
 YAML_DIRS = ("k8s", "argocd")
 TFVARS = "tofu/terraform.tfvars"
@@ -111,6 +112,7 @@ class Change:
 def plan(root: Path, new: Identity) -> list[Change]:
     """Every file of the repository at `root` that differs from what `new` makes of it."""
     old = load(root)
+    check_name(root, new.name)
     edits: list[tuple[Path, Callable[[str, str], str]]] = [
         (root / IDENTITY_FILE, lambda _text, _source: render(new)),
         *(

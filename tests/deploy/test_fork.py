@@ -120,6 +120,52 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     assert _tree(clone) == before
 
 
+# Namespaces Kubernetes itself creates.
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def _set_up_namespaces() -> list[str]:
+    """The namespaces docs/cluster.md says the set-up installs into (its components table and
+    its commands' `-n`), and those of the objects infra/ and argocd/ apply."""
+    docs = (ROOT / "docs" / "cluster.md").read_text()
+    table = re.findall(r"^\|[^|\n]*\|[^|\n]*\| `([a-z0-9-]+)` \|", docs, re.MULTILINE)
+    flags = re.findall(r"(?:-n|--namespace|create namespace) ([a-z0-9-]+)", docs)
+    objects = [
+        document["metadata"]["namespace"]
+        for directory in ("infra", "argocd")
+        for path in sorted((ROOT / directory).glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document and "namespace" in document.get("metadata", {})
+    ]
+    return sorted({*table, *flags, *objects})
+
+
+RESERVED = sorted({*KUBERNETES_NAMESPACES, *_set_up_namespaces()})
+
+
+def test_docs_name_the_namespace_of_every_add_on_the_set_up_enables() -> None:
+    # The add-ons' namespaces are in no file of the repository but the docs' table: a row per
+    # add-on keeps RESERVED complete.
+    script = (ROOT / "infra" / "setup.sh").read_text()
+    addons = re.findall(r'^\s*microk8s enable "?([a-z0-9-]+)', script, re.MULTILINE)
+    docs = (ROOT / "docs" / "cluster.md").read_text()
+    rows = re.findall(r"^\|.*\| `[a-z0-9-]+` \|.*$", docs, re.MULTILINE)
+    assert addons
+    assert [a for a in addons if not any(f"`microk8s enable {a}" in row for row in rows)] == []
+
+
+@pytest.mark.parametrize("namespace", RESERVED)
+def test_a_name_the_cluster_already_uses_as_a_namespace_is_refused(
+    clone: Path, namespace: str
+) -> None:
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", "--owner=org", f"--name={namespace}")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"NAME={namespace!r} is a namespace the cluster already has" in result.stderr
+    assert _tree(clone) == before
+
+
 def test_a_file_that_cannot_be_edited_stops_the_fork_before_any_file_changes(clone: Path) -> None:
     tfvars = clone / "tofu" / "terraform.tfvars"
     tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', '"renamed" = {'))
