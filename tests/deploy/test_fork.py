@@ -166,13 +166,23 @@ def test_a_name_the_cluster_already_uses_as_a_namespace_is_refused(
     assert _tree(clone) == before
 
 
-def test_a_file_that_cannot_be_edited_stops_the_fork_before_any_file_changes(clone: Path) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [WEATHER_ARGS, [f"--owner={WEATHER['owner']}", f"--name={WEATHER['name']}"]],
+    ids=["new-node-port", "node-port-kept"],
+)
+def test_a_renamed_tfvars_entry_stops_the_fork_with_a_line_naming_it(
+    clone: Path, args: list[str]
+) -> None:
     tfvars = clone / "tofu" / "terraform.tfvars"
-    tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', '"renamed" = {'))
+    renamed = f"{IDENTITY.name}-renamed"
+    tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', f'"{renamed}" = {{'))
     before = _tree(clone)
-    result = argo_gitops(clone, "fork", *WEATHER_ARGS)
-    assert result.returncode == 2
-    assert "tofu/terraform.tfvars: services has no single entry named" in result.stderr
+    result = argo_gitops(clone, "fork", *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"tofu/terraform.tfvars: services has no entry {IDENTITY.name!r}" in result.stderr
+    assert "NODE_PORT" not in result.stderr
     assert _tree(clone) == before
 
 
