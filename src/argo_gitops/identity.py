@@ -83,12 +83,14 @@ class Identity:
         return self.owner != PLACEHOLDER_OWNER
 
 
-def validate(identity: Identity) -> Identity:
+def validate(identity: Identity, source: str | None = None) -> Identity:
     """Return `identity` if every field is acceptable; else raise InputError naming the first
-    bad one and what it accepts."""
+    bad one and what it accepts: as the key of the file `source` when the value came from it,
+    else as the variable of `make fork` that sets it."""
     low, high = NODE_PORT_RANGE
     problems = [
         (
+            "owner",
             "OWNER",
             identity.owner,
             GITHUB_OWNER.fullmatch(identity.owner),
@@ -96,6 +98,7 @@ def validate(identity: Identity) -> Identity:
             " (letters, digits and single inner hyphens, at most 39 characters)",
         ),
         (
+            "name",
             "NAME",
             identity.name,
             _NAME.fullmatch(identity.name),
@@ -103,6 +106,7 @@ def validate(identity: Identity) -> Identity:
             " ending with a letter or digit, at most 63 characters",
         ),
         (
+            "repository",
             "REPO",
             identity.repository,
             _repository_ok(identity.repository),
@@ -110,12 +114,14 @@ def validate(identity: Identity) -> Identity:
             " single '.', '_' or '-' between them)",
         ),
         (
+            "node_port",
             "NODE_PORT",
             str(identity.node_port),
             low <= identity.node_port <= high,
             f"a whole number from {low} to {high}",
         ),
         (
+            "hostname",
             "HOSTNAME",
             identity.hostname,
             identity.hostname == ""
@@ -124,14 +130,20 @@ def validate(identity: Identity) -> Identity:
         ),
         (
             "image_budget_mb",
+            "image_budget_mb",
             str(identity.image_budget_mb),
             identity.image_budget_mb >= 1,
             "a whole number of megabytes, at least 1",
         ),
     ]
-    for variable, value, ok, accepted in problems:
-        if not ok:
+    for field, variable, value, ok, accepted in problems:
+        if ok:
+            continue
+        if source is None:
             raise InputError(f"{variable}={value!r} is invalid: expected {accepted}")
+        raise InputError(
+            f"{source}: {field} = {getattr(identity, field)!r} is invalid: expected {accepted}"
+        )
     return identity
 
 
@@ -162,7 +174,7 @@ def parse(text: str, source: str) -> Identity:
         wanted = int if known[name] == "int" else str
         if type(value) is not wanted:
             raise InputError(f"{source}: {name} must be a {wanted.__name__}, got {value!r}")
-    return validate(Identity(**data))
+    return validate(Identity(**data), source)
 
 
 def load(root: Path) -> Identity:

@@ -167,6 +167,32 @@ def test_a_name_the_cluster_already_uses_as_a_namespace_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("name", '"Bad_Name"'),
+        ("owner", '"-org"'),
+        ("repository", '"a..b"'),
+        ("node_port", "80"),
+        ("hostname", '"localhost"'),
+        ("image_budget_mb", "0"),
+    ],
+)
+def test_a_bad_value_in_fork_toml_is_reported_as_fork_tomls(
+    clone: Path, key: str, value: str
+) -> None:
+    path = clone / "fork.toml"
+    text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", path.read_text())
+    assert count == 1
+    path.write_text(text)
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", *WEATHER_ARGS)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"fork.toml: {key} = {value.replace(chr(34), chr(39))} is invalid" in result.stderr
+    assert _tree(clone) == before
+
+
+@pytest.mark.parametrize(
     "args",
     [WEATHER_ARGS, [f"--owner={WEATHER['owner']}", f"--name={WEATHER['name']}"]],
     ids=["new-node-port", "node-port-kept"],
