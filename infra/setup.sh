@@ -32,8 +32,14 @@ die() {
   exit 2
 }
 
-# A string setting of fork.toml, which `make fork` always writes as `key = "value"` lines.
-identity() { sed -n "s/^$1 = \"\(.*\)\"\$/\1/p" fork.toml; }
+# A string setting of fork.toml: `key = "value"` (or 'value'), perhaps with a comment after it.
+# The values are names, which hold no quote or '#'.
+identity() {
+  local value
+  value=$(sed -nE "s/^$1 *= *([\"'])([^\"'#]*)\1 *(#.*)?\$/\2/p" fork.toml)
+  [[ -n $value ]] || die "fork.toml has no $1 = \"...\" line; run make fork OWNER=... NAME=..."
+  echo "$value"
+}
 
 kubectl() { microk8s kubectl "$@"; }
 
@@ -113,7 +119,7 @@ check_argocd() {
   # which may hold credentials that would end up in cluster objects.
   [[ -z ${REPO_URL+set} ]] ||
     die "REPO_URL is not read: ArgoCD syncs fork.toml's repository $MANIFEST_REPO; change it with make fork OWNER=... NAME=... REPO=..."
-  [[ $(identity owner) != "$PLACEHOLDER_OWNER" ]] ||
+  [[ $OWNER != "$PLACEHOLDER_OWNER" ]] ||
     die "fork.toml still names the placeholder owner; run make fork OWNER=... NAME=... first"
   [[ $MANIFEST_REPO =~ ^https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+\.git$ ]] ||
     die "fork.toml's owner and repository do not make a GitHub URL ($MANIFEST_REPO); run make fork again"
@@ -157,7 +163,9 @@ esac
 [[ -f fork.toml ]] || die "fork.toml is missing; run make fork OWNER=... NAME=..."
 command -v microk8s >/dev/null || die "microk8s is not on PATH; run this on a node of the cluster"
 SERVICE=$(identity name)
-MANIFEST_REPO="https://github.com/$(identity owner)/$(identity repository).git"
+OWNER=$(identity owner)
+REPOSITORY=$(identity repository)
+MANIFEST_REPO="https://github.com/$OWNER/$REPOSITORY.git"
 NAMESPACE="${NAMESPACE:-$SERVICE}"
 
 case "$step" in

@@ -24,7 +24,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from argo_gitops.errors import InputError
-from argo_gitops.identity import IDENTITY_FILE, Identity, load, render
+from argo_gitops.identity import IDENTITY_FILE, Identity, load, rewrite
 from argo_gitops.imageref import parse_image_ref
 from argo_gitops.manifest import read_manifest, write_manifest
 from argo_gitops.namespaces import check_name
@@ -114,7 +114,7 @@ def plan(root: Path, new: Identity) -> list[Change]:
     old = load(root)
     check_name(root, new.name)
     edits: list[tuple[Path, Callable[[str, str], str]]] = [
-        (root / IDENTITY_FILE, lambda _text, _source: render(new)),
+        (root / IDENTITY_FILE, lambda text, _source: rewrite(text, new)),
         *(
             (path, lambda text, source: rewrite_yaml(text, new, source))
             for directory in YAML_DIRS

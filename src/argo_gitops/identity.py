@@ -2,8 +2,9 @@
 root of the repository (`fork.toml`) holds it; `argo-gitops fork` writes it, the tests and
 `infra/setup.sh` read it, and every deploy file is derived from it.
 
-The file is TOML with one `key = value` line per setting, always written in the canonical form
-`render` gives, so that `infra/setup.sh` can read a value with one `sed` expression.
+The file is TOML with one `key = value` line per setting, so that `infra/setup.sh` can read a
+value with one `sed` expression. `rewrite` changes only the values, through tomlkit's round trip:
+the comments a user added to the file stay.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+import tomlkit
 
 from argo_gitops.errors import InputError
 from argo_gitops.imageref import parse_image_ref
@@ -34,20 +37,6 @@ _NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _HOSTNAME = re.compile(
     r"(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
 )
-
-HEADER = """\
-# The identity of this fork: the one file that says who owns it, what it is called and where it
-# answers. `make fork OWNER=... NAME=... [REPO=...] [NODE_PORT=...] [HOSTNAME=...]` writes it and
-# rewrites k8s/, argocd/, tofu/ and the greeting to match; the tests check every deploy file
-# against it, and infra/setup.sh reads it. See docs/fork.md.
-#
-# owner            GitHub user or organisation: the image is ghcr.io/<owner>/<repository>
-# name             the service: namespace, Kubernetes objects and labels, ArgoCD app, tofu key
-# repository       the GitHub repository ArgoCD syncs (https://github.com/<owner>/<repository>)
-# node_port        the NodePort on every node (30000-32767)
-# hostname         the public DNS name served through the Ingress ("" for none)
-# image_budget_mb  what the image may add on top of its base, in MB (checked by `make e2e`)
-"""
 
 
 @dataclass(frozen=True)
@@ -197,16 +186,16 @@ def find_root(path: Path) -> Path | None:
     return None
 
 
-def render(identity: Identity) -> str:
-    """The identity file's canonical text (strings with no character TOML must escape: the
-    validation admits none)."""
-    lines = [HEADER]
+def rewrite(text: str, identity: Identity) -> str:
+    """`text` (the identity file's content) with every setting of `identity`: a value that
+    changed is replaced in its place, a missing setting is added at the end, and everything
+    else, comments included, stays as it is."""
+    document = tomlkit.parse(text)
     for field in fields(Identity):
         value = getattr(identity, field.name)
-        lines.append(
-            f'{field.name} = "{value}"' if isinstance(value, str) else f"{field.name} = {value}"
-        )
-    return "\n".join(lines) + "\n"
+        if document.get(field.name) != value:
+            document[field.name] = value
+    return tomlkit.dumps(document)
 
 
 def with_changes(identity: Identity, **changes: str | int) -> Identity:

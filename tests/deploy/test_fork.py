@@ -239,6 +239,24 @@ def test_second_run_with_the_same_inputs_changes_nothing(clone: Path) -> None:
     assert _tree(clone) == after_first
 
 
+def test_fork_keeps_the_comments_a_user_added_to_fork_toml(clone: Path) -> None:
+    path = clone / "fork.toml"
+    above, beside, below = "# ours: the team's service", "# agreed with ops", "# the end"
+    text = re.sub(r"(?m)^(owner = .*)$", rf"{above}\n\1", path.read_text())
+    text = re.sub(r"(?m)^(node_port = .*)$", rf"\1  {beside}", text)
+    path.write_text(f"{text}{below}\n")
+    fork(clone, *WEATHER_ARGS)
+    after = path.read_text()
+    assert [comment for comment in (above, below) if comment not in after] == []
+    identity = load(clone)
+    assert (identity.owner, identity.name, str(identity.node_port)) == (
+        WEATHER["owner"],
+        WEATHER["name"],
+        WEATHER["node-port"],
+    )
+    assert f"node_port = {identity.node_port}  {beside}" in after
+
+
 def test_renaming_a_fork_again_gives_what_forking_the_template_to_that_name_gives(
     tmp_path: Path, clone: Path
 ) -> None:

@@ -353,6 +353,28 @@ def test_argocd_refuses_an_origin_that_is_not_fork_tomls_repository(
     assert result.calls == []
 
 
+def test_setup_reads_a_fork_toml_with_comments_and_literal_strings(repo: Path) -> None:
+    path = repo / IDENTITY_FILE
+    text = re.sub(
+        r'(?m)^(owner|name|repository) = "(.*)"$', r"\1 = '\2'  # set by us", path.read_text()
+    )
+    path.write_text(text)
+    result = run(repo, "argocd")
+    assert result.returncode == 0, result.stderr
+    application = yaml.safe_load(result.calls[-1]["stdin"])
+    assert application["spec"]["source"]["repoURL"] == load(repo).repo_url
+
+
+def test_setup_refuses_a_fork_toml_without_a_name(repo: Path) -> None:
+    path = repo / IDENTITY_FILE
+    path.write_text(re.sub(r"(?m)^name = .*$", "", path.read_text()))
+    result = run(repo, "argocd")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert 'fork.toml has no name = "..." line' in result.stderr
+    assert result.calls == []
+
+
 def test_argocd_refuses_fork_tomls_placeholder_owner(repo: Path) -> None:
     (repo / IDENTITY_FILE).write_text(
         re.sub(
