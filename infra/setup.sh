@@ -8,7 +8,7 @@
 #   gateway      MetalLB with an address pool, the nginx Ingress controller, and the ingress-lb
 #                LoadBalancer Service (infra/ingress-lb.yaml) on the VIP
 #   pull-secret  the ghcr-secret image pull secret in NAMESPACE
-#   argocd       the AppProject and the Application (argocd/), pointed at your repository
+#   argocd       the AppProject and the Application (argocd/), for fork.toml's repository
 #
 # Settings, from the environment:
 #   METALLB_RANGE  MetalLB's address pool on your LAN, FIRST-LAST or a CIDR, for gateway (no
@@ -17,7 +17,6 @@
 #   NAMESPACE      namespace of the pull secret (default: fork.toml's name; another must exist)
 #   GHCR_USER      GitHub user that owns the image, for pull-secret
 #   GHCR_TOKEN     GitHub token with read:packages, for pull-secret (read from the environment only)
-#   REPO_URL       repository ArgoCD syncs (default: this clone's origin, as an https URL)
 #
 # Exit status: 0 when done, 2 for a bad argument or setting, else the failing command's status.
 set -euo pipefail
@@ -33,8 +32,14 @@ die() {
   exit 2
 }
 
-# A string setting of fork.toml, which `make fork` always writes as `key = "value"` lines.
-identity() { sed -n "s/^$1 = \"\(.*\)\"\$/\1/p" fork.toml; }
+# A string setting of fork.toml: `key = "value"` (or 'value'), perhaps with a comment after it.
+# The values are names, which hold no quote or '#'.
+identity() {
+  local value
+  value=$(sed -nE "s/^$1 *= *([\"'])([^\"'#]*)\1 *(#.*)?\$/\2/p" fork.toml)
+  [[ -n $value ]] || die "fork.toml has no $1 = \"...\" line; run make fork OWNER=... NAME=..."
+  echo "$value"
+}
 
 kubectl() { microk8s kubectl "$@"; }
 
@@ -99,14 +104,30 @@ pull_secret() {
     kubectl apply -f -
 }
 
+# The owner/repository a GitHub remote URL names (https, with or without credentials, or ssh),
+# lower-cased as GitHub compares them; empty for a remote elsewhere.
+github_repository() {
+  local path
+  path=$(sed -nE 's#^(https://([^@/]*@)?github\.com/|(ssh://)?git@github\.com[:/])([^/]+/[^/]+)$#\4#p' <<<"$1")
+  path=${path%/}
+  path=${path%.git}
+  echo "${path,,}"
+}
+
 check_argocd() {
-  REPO="${REPO_URL:-$(git config --get remote.origin.url || true)}"
-  REPO="${REPO/#git@github.com:/https://github.com/}"
-  [[ $REPO == *.git ]] || REPO="$REPO.git"
-  [[ $REPO =~ ^https://[A-Za-z0-9._~:/@-]+\.git$ ]] ||
-    die "REPO_URL='$REPO' is not an https URL; set REPO_URL=https://github.com/<owner>/<repository>.git"
-  [[ $REPO != "https://github.com/$PLACEHOLDER_OWNER/"* ]] ||
-    die "REPO_URL is the placeholder; set it to your repository (or run make fork OWNER=... NAME=...)"
+  # ArgoCD syncs the repository fork.toml names: never a URL from the environment or from git,
+  # which may hold credentials that would end up in cluster objects.
+  [[ -z ${REPO_URL+set} ]] ||
+    die "REPO_URL is not read: ArgoCD syncs fork.toml's repository $MANIFEST_REPO; change it with make fork OWNER=... NAME=... REPO=..."
+  [[ $OWNER != "$PLACEHOLDER_OWNER" ]] ||
+    die "fork.toml still names the placeholder owner; run make fork OWNER=... NAME=... first"
+  [[ $MANIFEST_REPO =~ ^https://github\.com/[A-Za-z0-9-]+/[A-Za-z0-9._-]+\.git$ ]] ||
+    die "fork.toml's owner and repository do not make a GitHub URL ($MANIFEST_REPO); run make fork again"
+  local origin
+  origin=$(github_repository "$(git config --get remote.origin.url || true)")
+  if [[ -n $origin && $origin != "$(github_repository "$MANIFEST_REPO")" ]]; then
+    die "origin is github.com/$origin but fork.toml names $MANIFEST_REPO: run make fork OWNER=... NAME=... REPO=... for origin's repository, or git remote set-url origin $MANIFEST_REPO"
+  fi
   for manifest in argocd/project.yaml argocd/application.yaml; do
     grep -qF "$MANIFEST_REPO" "$manifest" || die "$manifest does not name $MANIFEST_REPO of fork.toml; run make fork again"
   done
@@ -126,7 +147,7 @@ bootstrap_argocd() {
   kubectl get namespace argocd >/dev/null || die "ArgoCD is not installed (no argocd namespace); see docs/cluster.md, Installing ArgoCD"
   local manifest
   for manifest in argocd/project.yaml argocd/application.yaml; do
-    sed "s|$MANIFEST_REPO|$REPO|" "$manifest" | kubectl apply -f -
+    kubectl apply -f - <"$manifest"
   done
 }
 
@@ -142,7 +163,9 @@ esac
 [[ -f fork.toml ]] || die "fork.toml is missing; run make fork OWNER=... NAME=..."
 command -v microk8s >/dev/null || die "microk8s is not on PATH; run this on a node of the cluster"
 SERVICE=$(identity name)
-MANIFEST_REPO="https://github.com/$(identity owner)/$(identity repository).git"
+OWNER=$(identity owner)
+REPOSITORY=$(identity repository)
+MANIFEST_REPO="https://github.com/$OWNER/$REPOSITORY.git"
 NAMESPACE="${NAMESPACE:-$SERVICE}"
 
 case "$step" in

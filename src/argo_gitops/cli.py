@@ -99,7 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     # Required, but checked in _fork: argparse would name --owner where `make fork` users set OWNER.
     fork_cmd.add_argument("--owner", help="GitHub user or organisation (required)")
     fork_cmd.add_argument("--name", help="service name, a DNS label (required)")
-    fork_cmd.add_argument("--repo", help="GitHub repository name (default: the name)")
+    fork_cmd.add_argument(
+        "--repo",
+        help="GitHub repository name (default: the name on the first fork, then the current one)",
+    )
     low, high = NODE_PORT_RANGE
     fork_cmd.add_argument("--node-port", help=f"NodePort, {low}-{high} (default: the current one)")
     fork_cmd.add_argument(
@@ -120,11 +123,13 @@ def _fork(args: argparse.Namespace) -> str:
             "make fork OWNER=<user or organisation> NAME=<service> (or --owner, --name)"
         )
     current = load(args.root)
-    changes: dict[str, str | int] = {
-        "owner": args.owner,
-        "name": args.name,
-        "repository": args.name if args.repo is None else args.repo,
-    }
+    changes: dict[str, str | int] = {"owner": args.owner, "name": args.name}
+    if args.repo is not None:
+        changes["repository"] = args.repo
+    elif not current.forked:
+        # The template's repository name is not the fork's; once forked, the repository is
+        # where the fork lives and the image comes from, and only REPO= moves it.
+        changes["repository"] = args.name
     if args.node_port is not None:
         changes["node_port"] = _node_port(args.node_port)
     if args.hostname is not None:

@@ -24,9 +24,10 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from argo_gitops.errors import InputError
-from argo_gitops.identity import IDENTITY_FILE, Identity, load, render
+from argo_gitops.identity import IDENTITY_FILE, Identity, load, rewrite
 from argo_gitops.imageref import parse_image_ref
 from argo_gitops.manifest import read_manifest, write_manifest
+from argo_gitops.namespaces import check_name
 
 YAML_DIRS = ("k8s", "argocd")
 TFVARS = "tofu/terraform.tfvars"
@@ -111,8 +112,9 @@ class Change:
 def plan(root: Path, new: Identity) -> list[Change]:
     """Every file of the repository at `root` that differs from what `new` makes of it."""
     old = load(root)
+    check_name(root, new.name)
     edits: list[tuple[Path, Callable[[str, str], str]]] = [
-        (root / IDENTITY_FILE, lambda _text, _source: render(new)),
+        (root / IDENTITY_FILE, lambda text, _source: rewrite(text, new)),
         *(
             (path, lambda text, source: rewrite_yaml(text, new, source))
             for directory in YAML_DIRS
@@ -229,11 +231,11 @@ def rewrite_tfvars(text: str, old_name: str, identity: Identity, source: str) ->
     """`text` with the entry of the service deployed from k8s/ renamed to the fork's name and its
     namespace, node_port and hostname set; nothing else of the file changes."""
     tree = _parse_hcl(text, source)
-    _check_other_services(text, old_name, identity, source)
-    entry = _service_entry(tree, {old_name, identity.name}, source)
+    current = _check_services(text, old_name, identity, source)
+    entry = _service_entry(tree, current, source)
     key, body = entry.children[0], _object(entry.children[-1])
     if body is None:
-        raise InputError(f"{source}: services[{old_name!r}] is not an object")
+        raise InputError(f"{source}: services[{current!r}] is not an object")
     elements = {_key_text(element.children[0]): element for element in _elements(body)}
     splices: list[tuple[int, int, str]] = [(*_span(key), f'"{identity.name}"')]
     for field, value in (
@@ -241,7 +243,7 @@ def rewrite_tfvars(text: str, old_name: str, identity: Identity, source: str) ->
         ("node_port", str(identity.node_port)),
     ):
         if field not in elements:
-            raise InputError(f"{source}: services[{old_name!r}] has no {field}")
+            raise InputError(f"{source}: services[{current!r}] has no {field}")
         splices.append((*_span(elements[field].children[-1]), value))
     hostname = elements.get("hostname")
     if hostname is not None and identity.hostname:
@@ -257,32 +259,42 @@ def rewrite_tfvars(text: str, old_name: str, identity: Identity, source: str) ->
     result = text
     for start, end, replacement in sorted(splices, reverse=True):
         result = result[:start] + replacement + result[end:]
-    _check_tfvars(text, result, old_name, identity, source)
+    _check_tfvars(text, result, current, identity, source)
     return result
 
 
-def _check_other_services(text: str, old_name: str, identity: Identity, source: str) -> None:
-    """The fork's name and NodePort must not be another service's (a second service the user
-    added to the map): Kubernetes would refuse the second NodePort, OpenTofu the second key."""
+def _check_services(text: str, old_name: str, identity: Identity, source: str) -> str:
+    """The key of the service's entry (fork.toml's name, or the new one on a re-run). The fork's
+    name and NodePort must not be another service's (a second service the user added to the
+    map): Kubernetes would refuse the second NodePort, OpenTofu the second key."""
     options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     services = hcl2.loads(text, serialization_options=options).get("services", {})
+    current = next((key for key in (old_name, identity.name) if key in services), None)
+    if current is None:
+        # Looked up first: every other check compares against the other entries.
+        raise InputError(
+            f"{source}: services has no entry {old_name!r}, the name in fork.toml; "
+            f"if it was renamed by hand, name it {old_name!r} again"
+        )
     for key, entry in services.items():
-        if key == old_name:
+        if key == current:
             continue
         if key == identity.name:
             raise InputError(f"NAME={identity.name!r} is another service's name in {source}")
         if str(entry.get("node_port")) == str(identity.node_port):
             raise InputError(
-                f"NODE_PORT={identity.node_port} is the node_port of service {key!r} in {source}"
+                f"node_port {identity.node_port} is also the node_port of service {key!r} in "
+                f"{source}; choose another with NODE_PORT="
             )
+    return current
 
 
-def _check_tfvars(before: str, after: str, old_name: str, identity: Identity, source: str) -> None:
+def _check_tfvars(before: str, after: str, current: str, identity: Identity, source: str) -> None:
     """The edit changed exactly the entry's name, namespace, node_port and hostname."""
     options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     expected = hcl2.loads(before, serialization_options=options)
     services = expected["services"]
-    entry = services.pop(old_name if old_name in services else identity.name)
+    entry = services.pop(current)
     entry.update(namespace=identity.namespace, node_port=identity.node_port)
     entry.pop("hostname", None)
     if identity.hostname:
@@ -301,7 +313,7 @@ def _parse_hcl(text: str, source: str) -> Tree[Token]:
         raise InputError(f"{source}: not valid HCL: {first}") from None
 
 
-def _service_entry(tree: Tree[Token], names: set[str], source: str) -> Tree[Token]:
+def _service_entry(tree: Tree[Token], name: str, source: str) -> Tree[Token]:
     for attribute in tree.find_data("attribute"):
         identifier, *_, value = attribute.children
         if _key_text(identifier) != "services":
@@ -309,11 +321,10 @@ def _service_entry(tree: Tree[Token], names: set[str], source: str) -> Tree[Toke
         services = _object(value)
         if services is None:
             break
-        found = [e for e in _elements(services) if _key_text(e.children[0]) in names]
+        found = [e for e in _elements(services) if _key_text(e.children[0]) == name]
         if len(found) == 1:
             return found[0]
-        listed = ", ".join(sorted(names))
-        raise InputError(f"{source}: services has no single entry named {listed}")
+        raise InputError(f"{source}: services has no single entry named {name!r}")
     raise InputError(f"{source}: no services map")
 
 

@@ -2,8 +2,9 @@
 root of the repository (`fork.toml`) holds it; `argo-gitops fork` writes it, the tests and
 `infra/setup.sh` read it, and every deploy file is derived from it.
 
-The file is TOML with one `key = value` line per setting, always written in the canonical form
-`render` gives, so that `infra/setup.sh` can read a value with one `sed` expression.
+The file is TOML with one `key = value` line per setting, so that `infra/setup.sh` can read a
+value with one `sed` expression. `rewrite` changes only the values, through tomlkit's round trip:
+the comments a user added to the file stay.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+import tomlkit
 
 from argo_gitops.errors import InputError
 from argo_gitops.imageref import parse_image_ref
@@ -34,20 +37,6 @@ _NAME = re.compile(r"[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?")
 _HOSTNAME = re.compile(
     r"(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?"
 )
-
-HEADER = """\
-# The identity of this fork: the one file that says who owns it, what it is called and where it
-# answers. `make fork OWNER=... NAME=... [REPO=...] [NODE_PORT=...] [HOSTNAME=...]` writes it and
-# rewrites k8s/, argocd/, tofu/ and the greeting to match; the tests check every deploy file
-# against it, and infra/setup.sh reads it. See docs/fork.md.
-#
-# owner            GitHub user or organisation: the image is ghcr.io/<owner>/<repository>
-# name             the service: namespace, Kubernetes objects and labels, ArgoCD app, tofu key
-# repository       the GitHub repository ArgoCD syncs (https://github.com/<owner>/<repository>)
-# node_port        the NodePort on every node (30000-32767)
-# hostname         the public DNS name served through the Ingress ("" for none)
-# image_budget_mb  what the image may add on top of its base, in MB (checked by `make e2e`)
-"""
 
 
 @dataclass(frozen=True)
@@ -83,12 +72,14 @@ class Identity:
         return self.owner != PLACEHOLDER_OWNER
 
 
-def validate(identity: Identity) -> Identity:
+def validate(identity: Identity, source: str | None = None) -> Identity:
     """Return `identity` if every field is acceptable; else raise InputError naming the first
-    bad one and what it accepts."""
+    bad one and what it accepts: as the key of the file `source` when the value came from it,
+    else as the variable of `make fork` that sets it."""
     low, high = NODE_PORT_RANGE
     problems = [
         (
+            "owner",
             "OWNER",
             identity.owner,
             GITHUB_OWNER.fullmatch(identity.owner),
@@ -96,6 +87,7 @@ def validate(identity: Identity) -> Identity:
             " (letters, digits and single inner hyphens, at most 39 characters)",
         ),
         (
+            "name",
             "NAME",
             identity.name,
             _NAME.fullmatch(identity.name),
@@ -103,6 +95,7 @@ def validate(identity: Identity) -> Identity:
             " ending with a letter or digit, at most 63 characters",
         ),
         (
+            "repository",
             "REPO",
             identity.repository,
             _repository_ok(identity.repository),
@@ -110,12 +103,14 @@ def validate(identity: Identity) -> Identity:
             " single '.', '_' or '-' between them)",
         ),
         (
+            "node_port",
             "NODE_PORT",
             str(identity.node_port),
             low <= identity.node_port <= high,
             f"a whole number from {low} to {high}",
         ),
         (
+            "hostname",
             "HOSTNAME",
             identity.hostname,
             identity.hostname == ""
@@ -124,14 +119,20 @@ def validate(identity: Identity) -> Identity:
         ),
         (
             "image_budget_mb",
+            "image_budget_mb",
             str(identity.image_budget_mb),
             identity.image_budget_mb >= 1,
             "a whole number of megabytes, at least 1",
         ),
     ]
-    for variable, value, ok, accepted in problems:
-        if not ok:
+    for field, variable, value, ok, accepted in problems:
+        if ok:
+            continue
+        if source is None:
             raise InputError(f"{variable}={value!r} is invalid: expected {accepted}")
+        raise InputError(
+            f"{source}: {field} = {getattr(identity, field)!r} is invalid: expected {accepted}"
+        )
     return identity
 
 
@@ -162,7 +163,7 @@ def parse(text: str, source: str) -> Identity:
         wanted = int if known[name] == "int" else str
         if type(value) is not wanted:
             raise InputError(f"{source}: {name} must be a {wanted.__name__}, got {value!r}")
-    return validate(Identity(**data))
+    return validate(Identity(**data), source)
 
 
 def load(root: Path) -> Identity:
@@ -185,16 +186,16 @@ def find_root(path: Path) -> Path | None:
     return None
 
 
-def render(identity: Identity) -> str:
-    """The identity file's canonical text (strings with no character TOML must escape: the
-    validation admits none)."""
-    lines = [HEADER]
+def rewrite(text: str, identity: Identity) -> str:
+    """`text` (the identity file's content) with every setting of `identity`: a value that
+    changed is replaced in its place, a missing setting is added at the end, and everything
+    else, comments included, stays as it is."""
+    document = tomlkit.parse(text)
     for field in fields(Identity):
         value = getattr(identity, field.name)
-        lines.append(
-            f'{field.name} = "{value}"' if isinstance(value, str) else f"{field.name} = {value}"
-        )
-    return "\n".join(lines) + "\n"
+        if document.get(field.name) != value:
+            document[field.name] = value
+    return tomlkit.dumps(document)
 
 
 def with_changes(identity: Identity, **changes: str | int) -> Identity:

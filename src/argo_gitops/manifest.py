@@ -51,7 +51,8 @@ def find_image(text: str, container: str | None, source: str) -> ImageSlot:
 
 def _locate(text: str, container: str | None, source: str) -> tuple[ImageSlot, list[Any]]:
     """find_image, and the documents of `text` as plain data."""
-    documents = _load(text, source)  # also rejects what the composer lets through (duplicate keys)
+    # Also rejects what the composer lets through (duplicate keys).
+    documents = load_documents(text, source)
     index, deployment = _only_deployment(_compose(text, source), source)
     name = _deployment_name(deployment)
     pod_spec: Node | None = deployment
@@ -147,7 +148,8 @@ def _compose(text: str, source: str) -> list[Node | None]:
         raise InputError(f"{source}: not valid YAML: {_describe(error)}") from None
 
 
-def _load(text: str, source: str) -> list[Any]:
+def load_documents(text: str, source: str) -> list[Any]:
+    """The YAML documents of `text` as plain data."""
     try:
         return list(YAML(typ="safe", pure=True).load_all(text))
     except YAMLError as error:
@@ -156,7 +158,7 @@ def _load(text: str, source: str) -> list[Any]:
 
 def _parses_to(text: str, expected: list[Any]) -> bool:
     try:
-        return _load(text, "") == expected
+        return load_documents(text, "") == expected
     except InputError:
         return False
 

@@ -44,7 +44,9 @@ WEATHER = {
     "hostname": _other("weather.example.org", "weather.example.net", IDENTITY.hostname),
 }
 WEATHER_ARGS = [f"--{key}={value}" for key, value in WEATHER.items()]
-WEATHER_ORIGIN = f"https://github.com/{WEATHER['owner']}/{WEATHER['name']}.git"
+# Without --repo, the first fork names the repository after the service; a fork keeps its own.
+WEATHER_REPOSITORY = IDENTITY.repository if IDENTITY.forked else WEATHER["name"]
+WEATHER_ORIGIN = f"https://github.com/{WEATHER['owner']}/{WEATHER_REPOSITORY}.git"
 DIGEST = "sha256:" + "4f" * 32
 DEPLOY_TESTS = (
     "tests/deploy",
@@ -118,13 +120,95 @@ def test_bad_input_exits_2_with_one_line_and_changes_nothing(
     assert _tree(clone) == before
 
 
-def test_a_file_that_cannot_be_edited_stops_the_fork_before_any_file_changes(clone: Path) -> None:
-    tfvars = clone / "tofu" / "terraform.tfvars"
-    tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', '"renamed" = {'))
+# Namespaces Kubernetes itself creates.
+KUBERNETES_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+def _set_up_namespaces() -> list[str]:
+    """The namespaces docs/cluster.md says the set-up installs into (its components table and
+    its commands' `-n`), and those of the objects infra/ and argocd/ apply."""
+    docs = (ROOT / "docs" / "cluster.md").read_text()
+    table = re.findall(r"^\|[^|\n]*\|[^|\n]*\| `([a-z0-9-]+)` \|", docs, re.MULTILINE)
+    flags = re.findall(r"(?:-n|--namespace|create namespace) ([a-z0-9-]+)", docs)
+    objects = [
+        document["metadata"]["namespace"]
+        for directory in ("infra", "argocd")
+        for path in sorted((ROOT / directory).glob("*.yaml"))
+        for document in yaml.safe_load_all(path.read_text())
+        if document and "namespace" in document.get("metadata", {})
+    ]
+    return sorted({*table, *flags, *objects})
+
+
+RESERVED = sorted({*KUBERNETES_NAMESPACES, *_set_up_namespaces()})
+
+
+def test_docs_name_the_namespace_of_every_add_on_the_set_up_enables() -> None:
+    # The add-ons' namespaces are in no file of the repository but the docs' table: a row per
+    # add-on keeps RESERVED complete.
+    script = (ROOT / "infra" / "setup.sh").read_text()
+    addons = re.findall(r'^\s*microk8s enable "?([a-z0-9-]+)', script, re.MULTILINE)
+    docs = (ROOT / "docs" / "cluster.md").read_text()
+    rows = re.findall(r"^\|.*\| `[a-z0-9-]+` \|.*$", docs, re.MULTILINE)
+    assert addons
+    assert [a for a in addons if not any(f"`microk8s enable {a}" in row for row in rows)] == []
+
+
+@pytest.mark.parametrize("namespace", RESERVED)
+def test_a_name_the_cluster_already_uses_as_a_namespace_is_refused(
+    clone: Path, namespace: str
+) -> None:
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", "--owner=org", f"--name={namespace}")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"NAME={namespace!r} is a namespace the cluster already has" in result.stderr
+    assert _tree(clone) == before
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("name", '"Bad_Name"'),
+        ("owner", '"-org"'),
+        ("repository", '"a..b"'),
+        ("node_port", "80"),
+        ("hostname", '"localhost"'),
+        ("image_budget_mb", "0"),
+    ],
+)
+def test_a_bad_value_in_fork_toml_is_reported_as_fork_tomls(
+    clone: Path, key: str, value: str
+) -> None:
+    path = clone / "fork.toml"
+    text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", path.read_text())
+    assert count == 1
+    path.write_text(text)
     before = _tree(clone)
     result = argo_gitops(clone, "fork", *WEATHER_ARGS)
-    assert result.returncode == 2
-    assert "tofu/terraform.tfvars: services has no single entry named" in result.stderr
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"fork.toml: {key} = {value.replace(chr(34), chr(39))} is invalid" in result.stderr
+    assert _tree(clone) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [WEATHER_ARGS, [f"--owner={WEATHER['owner']}", f"--name={WEATHER['name']}"]],
+    ids=["new-node-port", "node-port-kept"],
+)
+def test_a_renamed_tfvars_entry_stops_the_fork_with_a_line_naming_it(
+    clone: Path, args: list[str]
+) -> None:
+    tfvars = clone / "tofu" / "terraform.tfvars"
+    renamed = f"{IDENTITY.name}-renamed"
+    tfvars.write_text(tfvars.read_text().replace(f'"{IDENTITY.name}" = {{', f'"{renamed}" = {{'))
+    before = _tree(clone)
+    result = argo_gitops(clone, "fork", *args)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1
+    assert f"tofu/terraform.tfvars: services has no entry {IDENTITY.name!r}" in result.stderr
+    assert "NODE_PORT" not in result.stderr
     assert _tree(clone) == before
 
 
@@ -155,6 +239,24 @@ def test_second_run_with_the_same_inputs_changes_nothing(clone: Path) -> None:
     assert _tree(clone) == after_first
 
 
+def test_fork_keeps_the_comments_a_user_added_to_fork_toml(clone: Path) -> None:
+    path = clone / "fork.toml"
+    above, beside, below = "# ours: the team's service", "# agreed with ops", "# the end"
+    text = re.sub(r"(?m)^(owner = .*)$", rf"{above}\n\1", path.read_text())
+    text = re.sub(r"(?m)^(node_port = .*)$", rf"\1  {beside}", text)
+    path.write_text(f"{text}{below}\n")
+    fork(clone, *WEATHER_ARGS)
+    after = path.read_text()
+    assert [comment for comment in (above, below) if comment not in after] == []
+    identity = load(clone)
+    assert (identity.owner, identity.name, str(identity.node_port)) == (
+        WEATHER["owner"],
+        WEATHER["name"],
+        WEATHER["node-port"],
+    )
+    assert f"node_port = {identity.node_port}  {beside}" in after
+
+
 def test_renaming_a_fork_again_gives_what_forking_the_template_to_that_name_gives(
     tmp_path: Path, clone: Path
 ) -> None:
@@ -172,7 +274,7 @@ def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -
     assert (identity.owner, identity.name, identity.repository) == (
         WEATHER["owner"],
         WEATHER["name"],
-        WEATHER["name"],
+        WEATHER_REPOSITORY,
     )
     assert (identity.node_port, identity.hostname) == (
         int(WEATHER["node-port"]),
@@ -188,6 +290,56 @@ def test_fork_records_the_identity_and_rewrites_every_deploy_name(clone: Path) -
         if template_name.search(line)
     ]
     assert leftovers == []
+
+
+def _deployed_image(root: Path) -> str:
+    deployment = yaml.safe_load((root / "k8s" / "deployment.yaml").read_text())
+    return str(deployment["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def _argocd_repo_urls(root: Path) -> set[str]:
+    application = yaml.safe_load((root / "argocd" / "application.yaml").read_text())
+    project = yaml.safe_load((root / "argocd" / "project.yaml").read_text())
+    return {application["spec"]["source"]["repoURL"], *project["spec"]["sourceRepos"]}
+
+
+def _ci_image(root: Path) -> str:
+    """The image deploy.yml would push for HEAD of `root`."""
+    return f"{load(root).image}:sha-{git(root, 'rev-parse', 'HEAD')[:7]}@{DIGEST}"
+
+
+def test_a_re_run_without_repo_keeps_the_repository_and_the_deployed_image(clone: Path) -> None:
+    owner, name = WEATHER["owner"], WEATHER["name"]
+    repository = _other(f"{name}-service", f"{name}-svc", IDENTITY.repository)
+    fork(clone, f"--owner={owner}", f"--name={name}", f"--repo={repository}")
+    git(clone, "commit", "-q", "-am", "make fork")
+    deployed = _ci_image(clone)
+    bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", deployed)
+    assert bump.returncode == 0, bump.stderr
+    git(clone, "commit", "-q", "-am", "deploy: bump the image")
+
+    new_port = _other("31000", "31001", str(load(clone).node_port))
+    fork(clone, f"--owner={owner}", f"--name={name}", f"--node-port={new_port}")
+
+    identity = load(clone)
+    assert (identity.repository, identity.node_port) == (repository, int(new_port))
+    assert _argocd_repo_urls(clone) == {identity.repo_url}
+    assert _deployed_image(clone) == deployed
+    git(clone, "commit", "-q", "-am", "new port")
+    next_bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", _ci_image(clone))
+    assert next_bump.returncode == 0, next_bump.stderr
+
+
+@pytest.mark.parametrize("moved", ["owner", "repo"])
+def test_a_re_run_that_moves_the_package_points_at_its_placeholder(clone: Path, moved: str) -> None:
+    first = {"owner": WEATHER["owner"], "name": WEATHER["name"], "repo": WEATHER["name"]}
+    fork(clone, *(f"--{key}={value}" for key, value in first.items()))
+    git(clone, "commit", "-q", "-am", "make fork")
+    bump = argo_gitops(clone, "set-image", "k8s/deployment.yaml", _ci_image(clone))
+    assert bump.returncode == 0, bump.stderr
+
+    fork(clone, *(f"--{key}={value}" for key, value in {**first, moved: "moved-on"}.items()))
+    assert _deployed_image(clone) == load(clone).placeholder_image
 
 
 def _publish(clone: Path, tmp_path: Path, image: str) -> Path:
@@ -232,9 +384,7 @@ def test_forked_repository_passes_the_deploy_tests_before_and_after_its_first_de
     # after the bump below).
     assert_green(run_suite(clone, *DEPLOY_TESTS))
 
-    head = git(clone, "rev-parse", "HEAD")
-    image = f"ghcr.io/{WEATHER['owner']}/{WEATHER['name']}:sha-{head[:7]}@{DIGEST}"
-    deployed = _publish(clone, tmp_path, image)
+    deployed = _publish(clone, tmp_path, _ci_image(clone))
     assert_green(run_suite(deployed))
 
     # infra/setup.sh argocd, from a clone whose origin is the fork on GitHub.

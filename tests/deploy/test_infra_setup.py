@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from argo_gitops.identity import IDENTITY_FILE, PLACEHOLDER_OWNER
+from argo_gitops import fork
+from argo_gitops.identity import IDENTITY_FILE, PLACEHOLDER_OWNER, load, with_changes
 from argo_gitops.imageref import parse_image_ref
 from argo_gitops.manifest import set_image
 
@@ -43,6 +45,8 @@ ORIGIN_HTTPS = f"https://github.com/{OWNER}/{IDENTITY.repository}.git"
 RELEASED_IMAGE = f"ghcr.io/{OWNER.lower()}/{IDENTITY.repository.lower()}:sha-1a2b3c4@sha256:" + (
     "ab" * 32
 )
+# A GitHub token as ghcr.io and git remotes take it.
+TOKEN = "ghp_not-a-real-token-0123456789"  # noqa: S105 - a made-up value for the stand-in
 # Addresses of the documentation range (RFC 5737): nobody's LAN.
 LAN = {"METALLB_RANGE": "192.0.2.200-192.0.2.210", "INGRESS_VIP": "192.0.2.200"}
 STAND_IN = """#!{python}
@@ -77,11 +81,14 @@ def write_image(root: Path, image: str) -> None:
 
 
 def deployed_fork(root: Path, origin: str = ORIGIN) -> Path:
-    """A copy of what the script reads at `root`, as a git clone of a fork that CI has
-    deployed."""
+    """A copy of what the script reads at `root`, forked to OWNER (fork.toml and the files
+    `make fork` rewrites), as a git clone of that fork after CI deployed it."""
     for directory in (INFRA_DIR, K8S_DIR, ARGOCD_DIR):
         shutil.copytree(directory, root / directory.name)
-    shutil.copy(ROOT / IDENTITY_FILE, root / IDENTITY_FILE)
+    for name in (IDENTITY_FILE, fork.TFVARS, fork.SERVICE_CONFIG):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, root / name)
+    fork.apply(fork.plan(root, with_changes(load(root), owner=OWNER)))
     write_image(root, RELEASED_IMAGE)
     subprocess.run(["git", "init", "-q", str(root)], check=True)
     subprocess.run(["git", "-C", str(root), "remote", "add", "origin", origin], check=True)
@@ -188,13 +195,8 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
             {"GHCR_USER": "u", "GHCR_TOKEN": "t", "NAMESPACE": "My_NS"},
             "NAMESPACE=My_NS is not a namespace name",
         ),
-        (["argocd"], {"REPO_URL": "ftp://example.org/x"}, "is not an https URL"),
-        (
-            ["argocd"],
-            {"REPO_URL": f"https://github.com/{PLACEHOLDER_OWNER}/{IDENTITY.repository}.git"},
-            "REPO_URL is the placeholder",
-        ),
-        (["all"], {**LAN, "REPO_URL": "ftp://example.org/x"}, "is not an https URL"),
+        (["argocd"], {"REPO_URL": ORIGIN_HTTPS}, "REPO_URL is not read"),
+        (["all"], {**LAN, "REPO_URL": "ftp://example.org/x"}, "REPO_URL is not read"),
         (["all"], {**LAN, "GHCR_USER": "someone"}, "pull-secret needs GHCR_USER and GHCR_TOKEN"),
         (["all"], {"INGRESS_VIP": "192.0.2.1"}, "gateway needs METALLB_RANGE and INGRESS_VIP"),
         (["deploy"], {}, "usage: infra/setup.sh [gateway|pull-secret|argocd|all]"),
@@ -208,8 +210,7 @@ def test_gateway_enables_metallb_and_ingress_and_applies_the_lb_on_the_vip(
         "range-reversed",
         "no-token",
         "bad-namespace",
-        "not-https",
-        "placeholder-repo",
+        "repo-url-set",
         "all-checks-argocd-before-the-gateway-runs",
         "all-checks-the-secret-before-the-gateway-runs",
         "all-needs-the-lan-settings",
@@ -227,8 +228,7 @@ def test_bad_setting_exits_2_with_one_line_and_touches_nothing(
 
 
 def test_pull_secret_is_built_from_stdin_without_the_token_on_a_command_line(repo: Path) -> None:
-    token = "ghp_not-a-real-token-0123456789"  # noqa: S105 - a made-up value for the stand-in
-    result = run(repo, "pull-secret", GHCR_USER="someone", GHCR_TOKEN=token)
+    result = run(repo, "pull-secret", GHCR_USER="someone", GHCR_TOKEN=TOKEN)
     assert result.returncode == 0, result.stderr
     create = result.call("kubectl", "create")
     assert create["args"][2:] == [
@@ -243,12 +243,12 @@ def test_pull_secret_is_built_from_stdin_without_the_token_on_a_command_line(rep
         "--output=yaml",
     ]
     auth = json.loads(create["stdin"])["auths"]["ghcr.io"]["auth"]
-    assert base64.b64decode(auth).decode() == f"someone:{token}"
+    assert base64.b64decode(auth).decode() == f"someone:{TOKEN}"
     assert result.calls[-1] == {
         "args": ["kubectl", "apply", "-f", "-"],
         "stdin": "kind: Secret  # as rendered by kubectl --dry-run\n",
     }
-    assert not any(token in " ".join(call["args"]) for call in result.calls)
+    assert not any(TOKEN in " ".join(call["args"]) for call in result.calls)
 
 
 def test_pull_secret_goes_to_another_services_namespace_only_if_it_exists(repo: Path) -> None:
@@ -273,37 +273,6 @@ def test_pull_secret_creates_the_namespace_only_when_missing(repo: Path) -> None
     assert namespace_apply in [c["args"] for c in missing.calls]
 
 
-@pytest.mark.parametrize(
-    ("env", "repo_url"),
-    [
-        ({}, ORIGIN_HTTPS),
-        ({"REPO_URL": "https://github.com/other/fork"}, "https://github.com/other/fork.git"),
-    ],
-    ids=["from-origin", "from-setting"],
-)
-def test_argocd_applies_project_then_application_for_this_repository(
-    repo: Path, env: dict[str, str], repo_url: str
-) -> None:
-    result = run(repo, "argocd", **env)
-    assert result.returncode == 0, result.stderr
-    applied = [yaml.safe_load(c["stdin"]) for c in result.calls if c["args"][1:2] == ["apply"]]
-    assert [doc["kind"] for doc in applied] == ["AppProject", "Application"]
-    project, application = applied
-    assert project["spec"]["sourceRepos"] == [repo_url]
-    assert application["spec"]["source"]["repoURL"] == repo_url
-    assert application["spec"]["destination"]["namespace"] == IDENTITY.namespace
-    assert application["metadata"]["name"] == IDENTITY.name
-    assert argocd_schema_errors(project) == argocd_schema_errors(application) == []
-
-
-def test_argocd_waits_for_the_first_ci_image(repo: Path) -> None:
-    write_image(repo, IDENTITY.placeholder_image)
-    result = run(repo, "argocd")
-    assert result.returncode == 2
-    assert "still names the placeholder image: push to main first" in result.stderr
-    assert result.calls == []
-
-
 def _git(cwd: Path, *args: str) -> None:
     env = {
         "GIT_CONFIG_GLOBAL": "/dev/null",
@@ -315,6 +284,117 @@ def _git(cwd: Path, *args: str) -> None:
         "PATH": "/usr/bin:/bin",
     }
     subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True)
+
+
+REPOSITORY_PATH = f"{OWNER}/{IDENTITY.repository}"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        ORIGIN,
+        ORIGIN_HTTPS,
+        f"ssh://git@github.com/{REPOSITORY_PATH}.git",
+        f"https://github.com/{REPOSITORY_PATH.lower()}",
+        f"https://{OWNER}:{TOKEN}@github.com/{REPOSITORY_PATH}.git",
+        f"https://{TOKEN}@github.com/{REPOSITORY_PATH}.git",
+        "/srv/git/mirror.git",
+        "",
+    ],
+    ids=[
+        "ssh",
+        "https",
+        "ssh-url",
+        "other-case-no-suffix",
+        "https-with-credentials",
+        "https-with-a-token",
+        "not-github",
+        "no-origin",
+    ],
+)
+def test_argocd_applies_project_then_application_for_fork_tomls_repository(
+    repo: Path, origin: str
+) -> None:
+    _git(repo, "remote", "remove", "origin")
+    if origin:
+        _git(repo, "remote", "add", "origin", origin)
+    result = run(repo, "argocd")
+    assert result.returncode == 0, result.stderr
+    applied = [yaml.safe_load(c["stdin"]) for c in result.calls if c["args"][1:2] == ["apply"]]
+    assert [doc["kind"] for doc in applied] == ["AppProject", "Application"]
+    project, application = applied
+    identity = load(repo)
+    assert project["spec"]["sourceRepos"] == [identity.repo_url]
+    assert application["spec"]["source"]["repoURL"] == identity.repo_url
+    assert application["spec"]["destination"]["namespace"] == identity.namespace
+    assert application["metadata"]["name"] == identity.name
+    assert argocd_schema_errors(project) == argocd_schema_errors(application) == []
+    assert TOKEN not in json.dumps(result.calls) + result.stderr
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        f"git@github.com:another-{OWNER}/{IDENTITY.repository}.git",
+        f"https://github.com/{OWNER}/another-{IDENTITY.repository}.git",
+        f"https://{OWNER}:{TOKEN}@github.com/another-{OWNER}/{IDENTITY.repository}.git",
+    ],
+    ids=["other-owner", "other-repository", "other-owner-with-credentials"],
+)
+def test_argocd_refuses_an_origin_that_is_not_fork_tomls_repository(
+    repo: Path, origin: str
+) -> None:
+    _git(repo, "remote", "set-url", "origin", origin)
+    result = run(repo, "argocd")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert f"but fork.toml names {load(repo).repo_url}" in result.stderr
+    assert TOKEN not in result.stderr
+    assert result.calls == []
+
+
+def test_setup_reads_a_fork_toml_with_comments_and_literal_strings(repo: Path) -> None:
+    path = repo / IDENTITY_FILE
+    text = re.sub(
+        r'(?m)^(owner|name|repository) = "(.*)"$', r"\1 = '\2'  # set by us", path.read_text()
+    )
+    path.write_text(text)
+    result = run(repo, "argocd")
+    assert result.returncode == 0, result.stderr
+    application = yaml.safe_load(result.calls[-1]["stdin"])
+    assert application["spec"]["source"]["repoURL"] == load(repo).repo_url
+
+
+def test_setup_refuses_a_fork_toml_without_a_name(repo: Path) -> None:
+    path = repo / IDENTITY_FILE
+    path.write_text(re.sub(r"(?m)^name = .*$", "", path.read_text()))
+    result = run(repo, "argocd")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert 'fork.toml has no name = "..." line' in result.stderr
+    assert result.calls == []
+
+
+def test_argocd_refuses_fork_tomls_placeholder_owner(repo: Path) -> None:
+    (repo / IDENTITY_FILE).write_text(
+        re.sub(
+            r'(?m)^owner = ".*"$',
+            f'owner = "{PLACEHOLDER_OWNER}"',
+            (repo / IDENTITY_FILE).read_text(),
+        )
+    )
+    result = run(repo, "argocd")
+    assert result.returncode == 2
+    assert "fork.toml still names the placeholder owner" in result.stderr
+    assert result.calls == []
+
+
+def test_argocd_waits_for_the_first_ci_image(repo: Path) -> None:
+    write_image(repo, IDENTITY.placeholder_image)
+    result = run(repo, "argocd")
+    assert result.returncode == 2
+    assert "still names the placeholder image: push to main first" in result.stderr
+    assert result.calls == []
 
 
 def test_argocd_says_to_pull_when_origin_already_holds_the_bots_bump(
@@ -334,7 +414,7 @@ def test_argocd_says_to_pull_when_origin_already_holds_the_bots_bump(
     _git(ci, "commit", "-q", "-am", "deploy: bump the image")
     _git(ci, "push", "-q", "origin", "main")
 
-    result = run(repo, "argocd", REPO_URL=ORIGIN_HTTPS)
+    result = run(repo, "argocd")
     assert result.returncode == 2
     assert f"origin/main already deploys {RELEASED_IMAGE}: run git pull" in result.stderr
     assert result.stderr.count("\n") == 1
